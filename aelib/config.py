@@ -1,0 +1,123 @@
+"""Training configuration: one frozen, validated dataclass that identifies a trained model.
+
+Every field that changes the trained weights lives here, so that the cache key (a hash of
+the whole config) can never hand back a model trained with other settings.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, fields
+
+MODEL_KINDS = ("mlp", "conv")
+MAX_LATENT = 16384
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    model: str = "mlp"  # "mlp": the report's "linear" model; "conv": convolutional -> linear
+    latent: int = 128  # size of the code; the report sweeps 1, 16, 128, 512, 16384
+    hidden: int = 512  # width of the MLP's hidden layer (ignored by "conv")
+    channels: tuple[int, ...] = (16, 32, 32)  # conv widths; the first two halve 28 -> 14 -> 7
+    epochs: int = 10  # full passes over the training split
+    lr: float = 1e-4  # Adam's learning rate; the report's default is 1e-4
+    batch_size: int = 64
+    seed: int = 0  # seeds the initial weights and the shuffling order
+    train_size: int | None = None  # first N images of the training split; None = all of it
+    val_size: int = 10_000  # held out from the end of MNIST's 60,000 training images
+    train_noise: float = 0.0  # std of Gaussian noise added to inputs (denoising autoencoder)
+
+    def __post_init__(self) -> None:
+        if isinstance(self.channels, list):  # YAML and papermill deliver lists
+            object.__setattr__(self, "channels", tuple(self.channels))
+        _check_choice("model", self.model, MODEL_KINDS)
+        _check_int("latent", self.latent, 1, MAX_LATENT)
+        _check_int("hidden", self.hidden, 1, None)
+        _check_int("epochs", self.epochs, 0, None)
+        _check_int("batch_size", self.batch_size, 1, None)
+        _check_int("seed", self.seed, 0, None)
+        _check_int("val_size", self.val_size, 1, 59_999)
+        if self.train_size is not None:
+            _check_int("train_size", self.train_size, 1, 60_000 - self.val_size)
+        _check_positive_float("lr", self.lr)
+        _check_float_range("train_noise", self.train_noise, 0.0, 1.0)
+        if not self.channels or not all(isinstance(c, int) and c >= 1 for c in self.channels):
+            raise ValueError(f"channels must be a non-empty list of positive ints, got {self.channels!r}")
+
+    def replace(self, **changes) -> "TrainConfig":
+        unknown = set(changes) - {f.name for f in fields(self)}
+        if unknown:
+            raise ValueError(f"unknown TrainConfig field(s) {sorted(unknown)}; "
+                             f"allowed: {[f.name for f in fields(self)]}")
+        return TrainConfig(**{**asdict(self), **changes})
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["channels"] = list(self.channels)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "TrainConfig":
+        return cls(**d)
+
+
+def _check_choice(name, value, allowed):
+    if value not in allowed:
+        raise ValueError(f"{name} must be one of {list(allowed)}, got {value!r}")
+
+
+def _check_int(name, value, lo, hi):
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name} must be an int, got {type(value).__name__} {value!r}")
+    if value < lo or (hi is not None and value > hi):
+        bound = f">= {lo}" if hi is None else f"in [{lo}, {hi}]"
+        raise ValueError(f"{name} must be {bound}, got {value}")
+
+
+def _as_float(name, value) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"{name} must be a number, got {type(value).__name__} {value!r}")
+    return float(value)
+
+
+def _check_positive_float(name, value):
+    v = _as_float(name, value)
+    if not math.isfinite(v) or v <= 0:
+        raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
+
+
+def _check_float_range(name, value, lo, hi):
+    v = _as_float(name, value)
+    if not (lo <= v <= hi):
+        raise ValueError(f"{name} must be in [{lo}, {hi}], got {value!r}")
+
+
+def check_int_list(name: str, values, lo: int, hi: int | None = None) -> list[int]:
+    """A notebook parameter that must be a non-empty list of ints in [lo, hi]; returns it sorted
+    without duplicates."""
+    if not isinstance(values, (list, tuple)) or not values:
+        raise TypeError(f"{name} must be a non-empty list of ints, got {values!r}")
+    for v in values:
+        _check_int(f"each entry of {name}", v, lo, hi)
+    return sorted(set(values))
+
+
+def check_float_list(name: str, values, lo: float, hi: float, positive: bool = False) -> list[float]:
+    """A non-empty list of finite numbers in [lo, hi] (and > 0 if `positive`), kept in order."""
+    if not isinstance(values, (list, tuple)) or not values:
+        raise TypeError(f"{name} must be a non-empty list of numbers, got {values!r}")
+    out = []
+    for v in values:
+        f = _as_float(f"each entry of {name}", v)
+        if not math.isfinite(f) or not lo <= f <= hi or (positive and f <= 0):
+            raise ValueError(f"each entry of {name} must be a finite number in [{lo}, {hi}]"
+                             f"{' and > 0' if positive else ''}, got {v!r}")
+        out.append(f)
+    return out
+
+
+def check_optional_size(name: str, value, hi: int) -> int | None:
+    """A notebook's subset size: 0 or None mean "all" (returned as None), else an int in [1, hi]."""
+    if value is None or (value == 0 and not isinstance(value, bool)):
+        return None
+    _check_int(name, value, 0, hi)
+    return value

@@ -1,0 +1,72 @@
+"""The two autoencoders of the report. Both map (N, 1, 28, 28) images in [0, 1] to a code of
+`latent` floats (`encode`) and back (`decode`); they know nothing of training.
+"""
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from .config import TrainConfig
+
+
+class MLPAutoencoder(nn.Module):
+    """The report's "linear" model: 784 -> hidden -> latent -> hidden -> 784, ReLU between."""
+
+    def __init__(self, latent: int, hidden: int = 512):
+        super().__init__()
+        self.g_a = nn.Sequential(nn.Linear(784, hidden), nn.ReLU(), nn.Linear(hidden, latent))
+        self.g_s = nn.Sequential(nn.Linear(latent, hidden), nn.ReLU(), nn.Linear(hidden, 784))
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        return self.g_a(x.reshape(x.shape[0], 784))  # (N, 1, 28, 28) -> (N, 784) -> (N, latent)
+
+    def decode(self, y: torch.Tensor) -> torch.Tensor:
+        return torch.sigmoid(self.g_s(y)).reshape(-1, 1, 28, 28)  # (N, 784) -> (N, 1, 28, 28)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.decode(self.encode(x))
+
+
+class ConvAutoencoder(nn.Module):
+    """Convolutional -> linear: 3x3 convolutions (the first two with stride 2, 28 -> 14 -> 7, the
+    rest keep 7x7), then one linear layer to the code; the decoder mirrors it with transposed
+    convolutions."""
+
+    def __init__(self, latent: int, channels: tuple[int, ...] = (16, 32, 32)):
+        super().__init__()
+        enc, dec = [], []
+        c_in = 1
+        for i, c in enumerate(channels):
+            stride = 2 if i < 2 else 1
+            enc += [nn.Conv2d(c_in, c, 3, stride=stride, padding=1), nn.ReLU()]
+            # the mirror image, built back to front: c -> c_in
+            last = i == 0
+            dec = [nn.ConvTranspose2d(c, c_in, 3, stride=stride, padding=1, output_padding=stride - 1)] \
+                + ([] if last else [nn.ReLU()]) + dec
+            c_in = c
+        side = 7 if len(channels) >= 2 else 14
+        self.code_shape = (channels[-1], side, side)
+        flat = channels[-1] * side * side
+        self.g_a = nn.Sequential(*enc, nn.Flatten(), nn.Linear(flat, latent))
+        self.g_s_linear = nn.Sequential(nn.Linear(latent, flat), nn.ReLU())
+        self.g_s = nn.Sequential(*dec)
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        return self.g_a(x)  # (N, 1, 28, 28) -> (N, C, 7, 7) -> (N, C*49) -> (N, latent)
+
+    def decode(self, y: torch.Tensor) -> torch.Tensor:
+        h = self.g_s_linear(y).reshape(-1, *self.code_shape)  # (N, C*49) -> (N, C, 7, 7)
+        return torch.sigmoid(self.g_s(h))  # -> (N, 1, 28, 28)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.decode(self.encode(x))
+
+
+def build_model(cfg: TrainConfig) -> nn.Module:
+    if cfg.model == "mlp":
+        return MLPAutoencoder(cfg.latent, cfg.hidden)
+    return ConvAutoencoder(cfg.latent, cfg.channels)
+
+
+def count_parameters(model: nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())

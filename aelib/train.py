@@ -1,0 +1,131 @@
+"""Training: Adam on the mean squared error, batches sliced from one in-memory uint8 tensor.
+
+Deterministic for a given config: the seed fixes the initial weights, the shuffling order and
+any input noise. Snapshots at requested epochs let one run serve a whole epoch sweep.
+"""
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .config import TrainConfig
+from .data import MNIST, split
+from .models import build_model
+from .runtime import pick_device
+
+EVAL_BATCH = 2048
+
+
+@dataclass
+class History:
+    train_loss: list[float] = field(default_factory=list)  # mean over each epoch's batches, epochs 1..E
+    val_loss: list[float] = field(default_factory=list)  # validation MSE after epochs 0..E
+    seconds: list[float] = field(default_factory=list)  # training wall time of epochs 1..E
+    nonfinite: bool = False  # a loss turned NaN/inf; training stopped at that epoch
+
+    @property
+    def epochs_done(self) -> int:
+        return len(self.seconds)
+
+    @property
+    def diverged(self) -> bool:
+        """Stopped on a non-finite loss, or ended with a higher validation loss than it began."""
+        rose = len(self.val_loss) > 1 and self.val_loss[-1] > self.val_loss[0]
+        return self.nonfinite or rose
+
+    def seconds_until(self, epoch: int) -> float:
+        return float(sum(self.seconds[:epoch]))
+
+    def to_dict(self) -> dict:
+        return {"train_loss": self.train_loss, "val_loss": self.val_loss,
+                "seconds": self.seconds, "nonfinite": self.nonfinite}
+
+
+@dataclass
+class Run:
+    config: TrainConfig
+    history: History
+    snapshots: dict[int, dict[str, torch.Tensor]]  # epoch -> state_dict (on CPU)
+
+    def model(self, epoch: int | None = None, device: torch.device | str = "cpu") -> nn.Module:
+        """The model after `epoch` epochs (default: the last snapshot), in eval mode."""
+        epoch = max(self.snapshots) if epoch is None else epoch
+        if epoch not in self.snapshots:
+            raise KeyError(f"no snapshot at epoch {epoch}; have {sorted(self.snapshots)}")
+        model = build_model(self.config)
+        model.load_state_dict(self.snapshots[epoch])
+        return model.to(device).eval()
+
+
+def add_noise(x: torch.Tensor, factor: float, generator: torch.Generator | None = None) -> torch.Tensor:
+    """x + factor * N(0, 1), clipped to [0, 1] (the report's noise model)."""
+    noise = torch.randn(x.shape, generator=generator, device=x.device, dtype=x.dtype)
+    return (x + factor * noise).clamp_(0.0, 1.0)
+
+
+@torch.inference_mode()
+def _val_loss(model: nn.Module, val: torch.Tensor, noise: float, seed: int) -> float:
+    gen = torch.Generator(device=val.device).manual_seed(seed + 1)
+    total = 0.0
+    for i in range(0, len(val), EVAL_BATCH):
+        x = val[i:i + EVAL_BATCH].unsqueeze(1).float().div_(255.0)  # (B, 28, 28) u8 -> (B, 1, 28, 28)
+        inp = add_noise(x, noise, gen) if noise > 0 else x
+        total += F.mse_loss(model(inp), x, reduction="sum").item()
+    return total / val.numel()
+
+
+def _snapshot(model: nn.Module) -> dict[str, torch.Tensor]:
+    return {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
+
+
+def train(cfg: TrainConfig, data: MNIST, snapshots: tuple[int, ...] = (),
+          device: torch.device | str | None = None) -> Run:
+    """Train `cfg` on MNIST's training split; keep the weights after each epoch in `snapshots`
+    and after the last epoch."""
+    device = torch.device(device) if device is not None else pick_device()
+    bad = [e for e in snapshots if not 0 <= e <= cfg.epochs]
+    if bad:
+        raise ValueError(f"snapshot epochs {bad} lie outside [0, epochs={cfg.epochs}]")
+    keep = set(snapshots) | {cfg.epochs}
+    parts = split(data, cfg.val_size, cfg.train_size)
+    train_x, val_x = parts.train.to(device), parts.val.to(device)
+
+    with torch.random.fork_rng(devices=[]):  # seed the initial weights without touching global state
+        torch.manual_seed(cfg.seed)
+        model = build_model(cfg).to(device)
+    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, fused=True)
+    order_gen = torch.Generator().manual_seed(cfg.seed)
+    noise_gen = torch.Generator(device=device).manual_seed(cfg.seed)
+
+    history = History(val_loss=[_val_loss(model.eval(), val_x, cfg.train_noise, cfg.seed)])
+    kept = {0: _snapshot(model)} if 0 in keep else {}
+    n = len(train_x)
+    for epoch in range(1, cfg.epochs + 1):
+        model.train()
+        t0 = time.perf_counter()
+        perm = torch.randperm(n, generator=order_gen).to(device)
+        loss_sum = torch.zeros((), device=device)
+        for i in range(0, n, cfg.batch_size):
+            x = train_x[perm[i:i + cfg.batch_size]].unsqueeze(1).float().div_(255.0)  # (B, 1, 28, 28)
+            inp = add_noise(x, cfg.train_noise, noise_gen) if cfg.train_noise > 0 else x
+            loss = F.mse_loss(model(inp), x)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            loss_sum += loss.detach() * len(x)
+        train_loss = loss_sum.item() / n  # one device sync per epoch, not per batch
+        history.seconds.append(time.perf_counter() - t0)
+        history.train_loss.append(train_loss)
+        val = _val_loss(model.eval(), val_x, cfg.train_noise, cfg.seed)
+        history.val_loss.append(val)
+        if not (math.isfinite(train_loss) and math.isfinite(val)):
+            history.nonfinite = True  # the weights are now unusable: keep nothing from this epoch on
+            break
+        if epoch in keep:
+            kept[epoch] = _snapshot(model)
+    return Run(config=cfg, history=history, snapshots=kept)

@@ -1,0 +1,97 @@
+"""Execute section notebooks with papermill into the book, with one profile's parameters.
+
+    python tools/execute.py 01_epochs 02_learning_rate --profile quick [--out book] [-p name value]
+
+Parameters come from profiles/<stem>.yaml (keys: full, quick, tiny; `full` is the notebook's
+own defaults, the report's settings) and may be overridden with -p. Unknown parameter names are
+refused before anything runs. The executed copy is stripped of run-to-run noise (timings,
+execution counts' metadata) so that the book's sources change only when results do. The wall
+time of each notebook goes to <out>/timings/<stem>.json.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+import papermill as pm
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+PROFILES = ("full", "quick", "tiny")
+
+
+def profile_parameters(stem: str, profile: str) -> dict:
+    path = ROOT / "profiles" / f"{stem}.yaml"
+    table = yaml.safe_load(path.read_text()) if path.exists() else {}
+    if profile not in PROFILES:
+        raise SystemExit(f"unknown profile {profile!r}; choose one of {list(PROFILES)}")
+    return dict((table or {}).get(profile) or {})
+
+
+def declared_parameters(notebook: Path) -> set[str]:
+    return set(pm.inspect_notebook(str(notebook)))
+
+
+def clean(path: Path) -> None:
+    """Drop what differs between two executions with the same results; hide the injected cell."""
+    nb = nbformat.read(path, as_version=4)
+    nb.metadata.pop("papermill", None)
+    nb.metadata.pop("widgets", None)
+    for cell in nb.cells:
+        cell.metadata.pop("papermill", None)
+        cell.metadata.pop("execution", None)
+        tags = cell.metadata.get("tags", [])
+        if "injected-parameters" in tags:
+            cell.id = "injected-parameters"
+            if "remove-cell" not in tags:
+                tags.append("remove-cell")
+    nbformat.write(nb, path)
+
+
+def execute(stem: str, profile: str, out: Path, overrides: dict, position: str) -> float:
+    src = ROOT / "notebooks" / f"{stem}.ipynb"
+    if not src.exists():
+        raise SystemExit(f"no notebook {src}")
+    params = {**profile_parameters(stem, profile), **overrides}
+    params.setdefault("results_dir", str(out / "results"))
+    unknown = set(params) - declared_parameters(src)
+    if unknown:
+        raise SystemExit(f"{stem}: unknown parameter(s) {sorted(unknown)}; "
+                         f"the notebook declares {sorted(declared_parameters(src))}")
+    dest = out / f"{stem}.ipynb"
+    print(f"[{position}] {stem} ({profile}) ...", flush=True)
+    t0 = time.perf_counter()
+    pm.execute_notebook(str(src), str(dest), parameters=params, cwd=str(ROOT), kernel_name="python3",
+                        progress_bar=sys.stderr.isatty(), record_timing=False)
+    seconds = time.perf_counter() - t0
+    clean(dest)
+    timing = out / "timings" / f"{stem}.json"
+    timing.parent.mkdir(parents=True, exist_ok=True)
+    timing.write_text(json.dumps({"notebook": stem, "profile": profile, "seconds": seconds}) + "\n")
+    print(f"[{position}] {stem} done in {seconds:.1f} s", flush=True)
+    return seconds
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("stems", nargs="+", help="notebook names without .ipynb, e.g. 01_epochs")
+    ap.add_argument("--profile", default="full", choices=PROFILES)
+    ap.add_argument("--out", type=Path, default=ROOT / "book", help="where executed notebooks go")
+    ap.add_argument("-p", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
+                    help="override one parameter (value parsed as YAML)")
+    args = ap.parse_args(argv)
+    overrides = {k: yaml.safe_load(v) for k, v in args.p}
+    total = 0.0
+    for i, stem in enumerate(args.stems, 1):
+        total += execute(stem, args.profile, args.out.resolve(), overrides, f"{i}/{len(args.stems)}")
+    if len(args.stems) > 1:
+        print(f"executed {len(args.stems)} notebooks in {total:.1f} s", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
