@@ -1,0 +1,69 @@
+"""Every notebook executed by papermill with the `tiny` profile, its result file checked, then
+the whole book built with warnings as errors: all in a temporary copy of the book."""
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+STEMS = sorted(p.stem for p in (ROOT / "notebooks").glob("*.ipynb"))
+
+# The keys each section's JSON must have (the issues' contracts).
+REQUIRED = {
+    "01_epochs": {"epochs", "difference", "mse", "seconds"},
+    "02_learning_rate": {"lr", "difference", "diverged", "val_loss"},
+    "03_latent_size": {"latent", "difference_test", "difference_train", "se_per_image_test",
+                       "pca_se_per_image_test"},
+    "04_foreign_images": {"images", "difference"},
+    "05_compression_ratio": {"latent", "ratio_floats", "ratio_bytes", "model_bytes"},
+    "06_conv_vs_linear": {"model", "latent", "difference", "seconds", "parameters"},
+    "07_denoising": {"noise", "psnr_noisy", "psnr", "ssim"},
+}
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def book(tmp_path_factory, cache_dir):
+    root = tmp_path_factory.mktemp("book")
+    for name in ("_config.yml", "_toc.yml"):
+        shutil.copy(ROOT / name, root / name)
+    shutil.copytree(ROOT / "book", root / "book", ignore=shutil.ignore_patterns("*.ipynb", "results", "timings"))
+    subprocess.run([sys.executable, str(ROOT / "tools" / "execute.py"), *STEMS, "--profile", "tiny",
+                    "--out", str(root / "book"), "-p", "cache_dir", str(cache_dir)], check=True)
+    return root
+
+
+def test_every_notebook_has_a_contract():
+    assert STEMS and set(STEMS) <= set(REQUIRED)
+
+
+@pytest.mark.parametrize("stem", STEMS)
+def test_result_file_has_the_keys(book, stem):
+    results = json.loads((book / "book" / "results" / f"{stem}.json").read_text())
+    assert REQUIRED[stem] <= set(results)
+
+
+@pytest.mark.parametrize("stem", STEMS)
+def test_source_notebook_is_clean_and_parameterized(stem):
+    nb = json.loads((ROOT / "notebooks" / f"{stem}.ipynb").read_text())
+    tagged = [c for c in nb["cells"] if "parameters" in c["metadata"].get("tags", [])]
+    assert len(tagged) == 1
+    assert all(not c.get("outputs") for c in nb["cells"] if c["cell_type"] == "code")
+    for line in "".join(tagged[0]["source"]).splitlines():
+        if line.strip():  # `name: type = value  # help`, so --help-notebook documents each one
+            assert ":" in line.split("=")[0] and "  # " in line, line
+
+
+def test_book_builds_with_warnings_as_errors(book):
+    proc = subprocess.run([str(BIN / "jupyter-book"), "build", str(book), "-W", "-n", "--keep-going"],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
+    html = book / "_build" / "html"
+    assert (html / "index.html").exists()
+    for stem in STEMS:
+        assert (html / "book" / f"{stem}.html").exists()
