@@ -25,7 +25,8 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
 	@touch $@
 
-notebooks: $(NOTEBOOKS) ## execute every notebook into book/ (make -j2 runs them side by side)
+notebooks: $(STAMP) ## execute every notebook into book/, in order, with progress and a summary
+	@$(BIN)/python tools/execute.py $(NOTEBOOKS) --profile $(PROFILE)
 
 $(NOTEBOOKS): $(STAMP)
 	@$(BIN)/python tools/execute.py $@ --profile $(PROFILE)

@@ -8,6 +8,8 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass, fields
 
+from .noise import NOISE_KINDS
+
 MODEL_KINDS = ("mlp", "conv")
 MAX_LATENT = 16384
 
@@ -24,7 +26,8 @@ class TrainConfig:
     seed: int = 0  # seeds the initial weights and the shuffling order
     train_size: int | None = None  # first N images of the training split; None = all of it
     val_size: int = 10_000  # held out from the end of MNIST's 60,000 training images
-    train_noise: float = 0.0  # std of Gaussian noise added to inputs (denoising autoencoder)
+    train_noise: float = 0.0  # noise factor on training inputs (denoising autoencoder); 0 = clean
+    noise_kind: str = "gaussian"  # "gaussian" (x + f N(0,1), clipped) or "salt-pepper" (rate f)
 
     def __post_init__(self) -> None:
         if isinstance(self.channels, list):  # YAML and papermill deliver lists
@@ -40,6 +43,7 @@ class TrainConfig:
             _check_int("train_size", self.train_size, 1, 60_000 - self.val_size)
         _check_positive_float("lr", self.lr)
         _check_float_range("train_noise", self.train_noise, 0.0, 1.0)
+        _check_choice("noise_kind", self.noise_kind, NOISE_KINDS)
         if not self.channels or not all(isinstance(c, int) and c >= 1 for c in self.channels):
             raise ValueError(f"channels must be a non-empty list of positive ints, got {self.channels!r}")
 

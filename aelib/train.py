@@ -16,6 +16,7 @@ from torch import nn
 from .config import TrainConfig
 from .data import MNIST, split
 from .models import build_model
+from .noise import add_noise
 from .runtime import pick_device
 
 EVAL_BATCH = 2048
@@ -62,21 +63,35 @@ class Run:
         return model.to(device).eval()
 
 
-def add_noise(x: torch.Tensor, factor: float, generator: torch.Generator | None = None) -> torch.Tensor:
-    """x + factor * N(0, 1), clipped to [0, 1] (the report's noise model)."""
-    noise = torch.randn(x.shape, generator=generator, device=x.device, dtype=x.dtype)
-    return (x + factor * noise).clamp_(0.0, 1.0)
-
-
 @torch.inference_mode()
-def _val_loss(model: nn.Module, val: torch.Tensor, noise: float, seed: int) -> float:
+def _val_loss(model: nn.Module, val: torch.Tensor, noise: float, seed: int, kind: str) -> float:
     gen = torch.Generator(device=val.device).manual_seed(seed + 1)
     total = 0.0
     for i in range(0, len(val), EVAL_BATCH):
         x = val[i:i + EVAL_BATCH].unsqueeze(1).float().div_(255.0)  # (B, 28, 28) u8 -> (B, 1, 28, 28)
-        inp = add_noise(x, noise, gen) if noise > 0 else x
+        inp = add_noise(x, noise, gen, kind) if noise > 0 else x
         total += F.mse_loss(model(inp), x, reduction="sum").item()
     return total / val.numel()
+
+
+def train_epoch(model: nn.Module, opt: torch.optim.Optimizer, images: torch.Tensor, order: torch.Tensor,
+                batch_size: int, noise: float = 0.0, generator: torch.Generator | None = None,
+                noise_kind: str = "gaussian") -> float:
+    """One pass over uint8 `images` in the given order; returns the mean training loss.
+
+    Batches are slices of one in-memory tensor, converted to float on the fly: no Dataset,
+    no per-image Python work."""
+    model.train()
+    loss_sum = torch.zeros((), device=images.device)
+    for i in range(0, len(order), batch_size):
+        x = images[order[i:i + batch_size]].unsqueeze(1).float().div_(255.0)  # (B, 28, 28) -> (B, 1, 28, 28)
+        inp = add_noise(x, noise, generator, noise_kind) if noise > 0 else x
+        loss = F.mse_loss(model(inp), x)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        loss_sum += loss.detach() * len(x)
+    return loss_sum.item() / len(order)  # one device sync per epoch, not per batch
 
 
 def _snapshot(model: nn.Module) -> dict[str, torch.Tensor]:
@@ -102,26 +117,17 @@ def train(cfg: TrainConfig, data: MNIST, snapshots: tuple[int, ...] = (),
     order_gen = torch.Generator().manual_seed(cfg.seed)
     noise_gen = torch.Generator(device=device).manual_seed(cfg.seed)
 
-    history = History(val_loss=[_val_loss(model.eval(), val_x, cfg.train_noise, cfg.seed)])
+    history = History(val_loss=[_val_loss(model.eval(), val_x, cfg.train_noise, cfg.seed, cfg.noise_kind)])
     kept = {0: _snapshot(model)} if 0 in keep else {}
     n = len(train_x)
     for epoch in range(1, cfg.epochs + 1):
-        model.train()
         t0 = time.perf_counter()
         perm = torch.randperm(n, generator=order_gen).to(device)
-        loss_sum = torch.zeros((), device=device)
-        for i in range(0, n, cfg.batch_size):
-            x = train_x[perm[i:i + cfg.batch_size]].unsqueeze(1).float().div_(255.0)  # (B, 1, 28, 28)
-            inp = add_noise(x, cfg.train_noise, noise_gen) if cfg.train_noise > 0 else x
-            loss = F.mse_loss(model(inp), x)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            loss_sum += loss.detach() * len(x)
-        train_loss = loss_sum.item() / n  # one device sync per epoch, not per batch
+        train_loss = train_epoch(model, opt, train_x, perm, cfg.batch_size, cfg.train_noise, noise_gen,
+                                 cfg.noise_kind)
         history.seconds.append(time.perf_counter() - t0)
         history.train_loss.append(train_loss)
-        val = _val_loss(model.eval(), val_x, cfg.train_noise, cfg.seed)
+        val = _val_loss(model.eval(), val_x, cfg.train_noise, cfg.seed, cfg.noise_kind)
         history.val_loss.append(val)
         if not (math.isfinite(train_loss) and math.isfinite(val)):
             history.nonfinite = True  # the weights are now unusable: keep nothing from this epoch on
