@@ -1,6 +1,14 @@
 """Helpers for the book's pages: values glued into the prose (myst-nb) as plain Python types."""
 from __future__ import annotations
 
+import ast
+import shlex
+from html import escape
+from pathlib import Path
+
+import papermill
+import yaml
+from IPython.display import HTML
 from myst_nb import glue
 
 from .results import plain
@@ -11,3 +19,51 @@ def glue_values(**values) -> None:
     Python numbers first: myst-nb cannot format a stored `np.float64(...)`."""
     for name, value in values.items():
         glue(name, plain(value, json_safe=False), display=False)
+
+
+def parameters_box(stem: str, values: dict, notebooks_dir: str | Path = "notebooks") -> HTML:
+    """A folded box with the parameters this page was executed with and the papermill command
+    that re-runs it (only the values that differ from the notebook's defaults are passed)."""
+    source = Path(notebooks_dir) / f"{stem}.ipynb"
+    declared = papermill.inspect_notebook(str(source))
+    unknown = sorted(set(injected_names(values)) - set(declared))
+    if unknown:
+        raise ValueError(f"unknown parameter(s) {unknown} for {stem}; it takes: {', '.join(declared)}")
+    rows, args = [], []
+    for name, p in declared.items():
+        value = values.get(name)
+        default = _literal(p["default"])
+        rows.append(f"<tr><td><code>{escape(name)}</code></td><td><code>{escape(repr(value))}</code></td>"
+                    f"<td>{escape(p['help'] or '')}</td></tr>")
+        if value != default and name not in ("cache_dir", "results_dir"):
+            args.append(f"-p {name} {_cli_value(value)}" if not isinstance(value, (list, dict))
+                        else f"-y {shlex.quote(yaml.safe_dump({name: value}, default_flow_style=True).strip())}")
+    command = " ".join([f"papermill {source} out.ipynb", *args])
+    return HTML(
+        "<details class='aelib-params'><summary>Executed with these parameters; re-run with other ones</summary>"
+        f"<table><thead><tr><th>parameter</th><th>value</th><th>meaning</th></tr></thead>"
+        f"<tbody>{''.join(rows)}</tbody></table>"
+        f"<p>Re-run this page with the same parameters (change any of them with <code>-p name value</code>):</p>"
+        f"<pre>{escape(command)}</pre></details>")
+
+
+def _literal(text: str):
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return text
+
+
+def _cli_value(value) -> str:
+    return shlex.quote(str(value))
+
+
+def injected_names(namespace: dict) -> list[str]:
+    """Names assigned by papermill's injected-parameters cell (it starts with "# Parameters"),
+    read back from IPython's input history; [] when the page runs without injection."""
+    for source in reversed(namespace.get("In") or []):
+        if source.lstrip().startswith("# Parameters"):
+            tree = ast.parse(source)
+            return [t.id for node in tree.body if isinstance(node, ast.Assign)
+                    for t in node.targets if isinstance(t, ast.Name)]
+    return []

@@ -85,11 +85,13 @@ def main(argv: list[str] | None = None) -> int:
                     help="override one parameter (value parsed as YAML)")
     args = ap.parse_args(argv)
     overrides = {k: yaml.safe_load(v) for k, v in args.p}
-    total = 0.0
-    for i, stem in enumerate(args.stems, 1):
-        total += execute(stem, args.profile, args.out.resolve(), overrides, f"{i}/{len(args.stems)}")
-    if len(args.stems) > 1:
-        print(f"executed {len(args.stems)} notebooks in {total:.1f} s", flush=True)
+    times = {stem: execute(stem, args.profile, args.out.resolve(), overrides, f"{i}/{len(args.stems)}")
+             for i, stem in enumerate(args.stems, 1)}
+    if len(times) > 1:
+        print(f"\n{'notebook':28} {'seconds':>8}")
+        for stem, seconds in times.items():
+            print(f"{stem:28} {seconds:8.1f}")
+        print(f"{'total (' + args.profile + ')':28} {sum(times.values()):8.1f}", flush=True)
     return 0
 
 
