@@ -5,11 +5,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PROFILE ?= full
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 NOTEBOOKS := $(sort $(basename $(notdir $(wildcard notebooks/*.ipynb))))
 export JUPYTER_PREFER_ENV_PATH := 1
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: help setup book notebooks site test lock clean $(NOTEBOOKS)
+.PHONY: help setup book notebooks site browser check-site test lock clean $(NOTEBOOKS)
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -41,7 +42,13 @@ book: setup ## execute every notebook with PROFILE's parameters, then build the 
 	$(MAKE) --no-print-directory site && \
 	echo "book ($(PROFILE)) built in $$(( $$(date +%s) - start )) s: open _build/html/index.html"
 
-test: setup ## unit tests, every notebook with tiny parameters, and a book build
+browser: ## install Debian's headless Chromium for the reader's-eye checks (needs root or sudo)
+	@command -v chromium >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium chromium-driver >/dev/null; }
+
+check-site: setup browser ## open every page of _build/html in Chromium; screenshots in _build/screenshots
+	$(BIN)/python tools/check_site.py _build/html --screenshots _build/screenshots
+
+test: setup browser ## unit tests, every notebook with tiny parameters, a book build and a browser check
 	$(BIN)/python -m pytest -q
 
 lock: ## re-resolve requirements.in into requirements.txt

@@ -59,11 +59,26 @@ def test_source_notebook_is_clean_and_parameterized(stem):
             assert ":" in line.split("=")[0] and "  # " in line, line
 
 
-def test_book_builds_with_warnings_as_errors(book):
+@pytest.fixture(scope="module")
+def site(book):
     proc = subprocess.run([str(BIN / "jupyter-book"), "build", str(book), "-W", "-n", "--keep-going"],
                           capture_output=True, text=True)
+    return proc, book / "_build" / "html"
+
+
+def test_book_builds_with_warnings_as_errors(site):
+    proc, html = site
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
-    html = book / "_build" / "html"
     assert (html / "index.html").exists()
     for stem in STEMS:
         assert (html / "book" / f"{stem}.html").exists()
+
+
+@pytest.mark.skipif(not Path("/usr/bin/chromium").exists(), reason="needs Debian's chromium (make browser)")
+def test_every_page_reads_well_in_a_browser(site):
+    sys.path.insert(0, str(ROOT / "tools"))
+    import check_site
+
+    proc, html = site
+    assert proc.returncode == 0
+    assert check_site.check(html, screenshots=html.parent / "screenshots") == []

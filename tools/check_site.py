@@ -1,0 +1,113 @@
+"""Open every page of the built site in headless Chromium, as a reader would, and check it.
+
+    python tools/check_site.py [_build/html] [--screenshots DIR]
+
+The site is served on 127.0.0.1 only. For each page: no request leaves the machine (math is
+rendered from the local MathJax copy), no broken image, no error output or traceback in a cell,
+no stderr or progress-bar debris, and every section page has a captioned figure. A full-page
+screenshot of each page is saved for review. Exit status 1 and one line per problem otherwise.
+"""
+from __future__ import annotations
+
+import argparse
+import functools
+import http.server
+import sys
+import threading
+from pathlib import Path
+
+from playwright.sync_api import sync_playwright
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-sync",
+        "--disable-background-networking", "--disable-component-update"]
+# Every Jupyter Book 1.x page defines THEBE_JS_URL twice: a known, harmless console error.
+# pydata-sphinx-theme logs "invalid theme mode" on a first visit with empty local storage.
+# Failed loads are reported once, from the response, with their address.
+ALLOWED_CONSOLE = ("THEBE_JS_URL", "Got invalid theme mode", "Failed to load resource")
+
+PAGE_PROBLEMS_JS = """() => {
+  const out = [];
+  for (const img of document.images)
+    if (!img.complete || img.naturalWidth === 0) out.push('broken image ' + img.getAttribute('src'));
+  for (const el of document.querySelectorAll('.output.error, .output.traceback, .output.stderr'))
+    out.push('error or stderr output: ' + el.innerText.slice(0, 120));
+  const text = document.body.innerText;
+  if (text.includes('Traceback (most recent call last)')) out.push('a traceback in the page text');
+  if (/\\d+%\\|[█▏▎▍▌▋▊▉ ]*\\|/.test(text) || text.includes('\\r')) out.push('progress-bar debris');
+  return out;
+}"""
+
+
+def _serve(root: Path):
+    handler = functools.partial(_QuietHandler, directory=str(root))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+def pages(html: Path) -> list[Path]:
+    return sorted(p for p in html.rglob("*.html")
+                  if not p.name.startswith(("genindex", "search")) and "_static" not in p.parts
+                  and p.name != "index.html")
+
+
+def check(html: Path, screenshots: Path | None = None) -> list[str]:
+    problems: list[str] = []
+    server = _serve(html)
+    base = f"http://127.0.0.1:{server.server_address[1]}/"
+    try:
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            for path in pages(html):
+                rel = path.relative_to(html).as_posix()
+                page = browser.new_page(viewport={"width": 1280, "height": 900})
+                outside, console, missing = [], [], []
+                # Record any request for another host and abort it, so that nothing leaves the machine.
+                page.route("**/*", lambda route: route.continue_() if route.request.url.startswith(base)
+                           else (outside.append(route.request.url), route.abort()))
+                page.on("response", lambda r: missing.append(f"{r.status} {r.url}") if r.status >= 400 else None)
+                page.on("console", lambda m: console.append(m.text) if m.type == "error" else None)
+                page.goto(base + rel, wait_until="networkidle")
+                problems += [f"{rel}: request leaves the machine: {u}" for u in outside]
+                problems += [f"{rel}: failed to load: {m}" for m in missing]
+                problems += [f"{rel}: console error: {t}" for t in console if not any(a in t for a in ALLOWED_CONSOLE)]
+                problems += [f"{rel}: {p}" for p in page.evaluate(PAGE_PROBLEMS_JS)]
+                if rel.startswith("book/") and rel.split("/")[-1][:2].isdigit():
+                    if page.locator("figure[id^='fig-'] figcaption").count() == 0:
+                        problems.append(f"{rel}: no captioned figure")
+                if page.locator(".math").count() and not page.locator("mjx-container").count():
+                    problems.append(f"{rel}: math present but not rendered")
+                if screenshots is not None:
+                    screenshots.mkdir(parents=True, exist_ok=True)
+                    page.screenshot(path=str(screenshots / (rel.replace("/", "_")[:-5] + ".png")), full_page=True)
+                page.close()
+            browser.close()
+    finally:
+        server.shutdown()
+    return problems
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("html", nargs="?", type=Path, default=Path("_build/html"))
+    ap.add_argument("--screenshots", type=Path, help="save a full-page PNG of every page here")
+    args = ap.parse_args(argv)
+    if not (args.html / "index.html").exists():
+        print(f"{args.html} has no index.html: build the site first (make book)", file=sys.stderr)
+        return 2
+    problems = check(args.html, args.screenshots)
+    for p in problems:
+        print(p)
+    n = len(pages(args.html))
+    print(f"checked {n} pages: {len(problems)} problem(s)" + (f"; screenshots in {args.screenshots}" if args.screenshots else ""))
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
