@@ -22,6 +22,7 @@ REQUIRED = {
     "05_compression_ratio": {"latent", "ratio_floats", "ratio_bytes", "model_bytes"},
     "06_conv_vs_linear": {"model", "latent", "difference", "seconds", "parameters"},
     "07_denoising": {"noise", "psnr_noisy", "psnr", "ssim"},
+    "reproducibility": {"commit", "machine", "packages", "timings", "models"},
 }
 
 pytestmark = pytest.mark.slow
