@@ -1,0 +1,81 @@
+"""Measure the book's build time from a cold and from a warm model cache, per notebook.
+
+    python tools/measure_build.py --profile quick [--out measurements/build_times.json]
+
+Cold: a new, empty cache directory (MNIST is converted and every model is trained). Warm: the
+same notebooks again with that cache filled; a warm run must train nothing, which is checked by
+comparing the cache's model files before and after. The site build (jupyter-book) is timed too.
+Results are merged into the JSON file under the profile's name; the Performance page reads it.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+
+
+def _models(cache: Path) -> dict[str, float]:
+    return {p.name: p.stat().st_mtime for p in (cache / "runs").glob("*.pt")} if (cache / "runs").exists() else {}
+
+
+def _execute(stems: list[str], profile: str, cache: Path, out: Path) -> dict[str, float]:
+    subprocess.run([sys.executable, str(ROOT / "tools" / "execute.py"), *stems, "--profile", profile,
+                    "--out", str(out), "-p", "cache_dir", str(cache)], check=True, cwd=ROOT)
+    return {p.stem: json.loads(p.read_text())["seconds"] for p in (out / "timings").glob("*.json")}
+
+
+def _site(out: Path) -> float:
+    t0 = time.perf_counter()
+    subprocess.run([str(BIN / "jupyter-book"), "build", str(out.parent), "-W", "-n", "--keep-going", "-q"],
+                   check=True, capture_output=True)
+    return time.perf_counter() - t0
+
+
+def measure(profile: str) -> dict:
+    stems = sorted(p.stem for p in (ROOT / "notebooks").glob("*.ipynb"))
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        cache, book = tmp / "cache", tmp / "root" / "book"
+        book.mkdir(parents=True)
+        for name in ("_config.yml", "_toc.yml"):
+            (tmp / "root" / name).write_text((ROOT / name).read_text())
+        for page in (ROOT / "book").glob("*.md"):
+            (book / page.name).write_text(page.read_text())
+        cold = _execute(stems, profile, cache, book)
+        cold_site = _site(book)
+        before = _models(cache)
+        warm = _execute(stems, profile, cache, book)
+        warm_site = _site(book)
+        retrained = sorted(k for k, v in _models(cache).items() if before.get(k) != v)
+    return {"cold": cold, "warm": warm, "cold_site": cold_site, "warm_site": warm_site,
+            "cold_total": sum(cold.values()) + cold_site, "warm_total": sum(warm.values()) + warm_site,
+            "models_trained_when_warm": retrained, "models": len(before),
+            "machine": {"platform": platform.platform(), "cpu_count": __import__("os").cpu_count()},
+            "date": time.strftime("%Y-%m-%d")}
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--profile", default="quick", choices=("full", "quick", "tiny"))
+    ap.add_argument("--out", type=Path, default=ROOT / "measurements" / "build_times.json")
+    args = ap.parse_args(argv)
+    result = measure(args.profile)
+    table = json.loads(args.out.read_text()) if args.out.exists() else {}
+    table[args.profile] = result
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(table, indent=1) + "\n")
+    print(f"{args.profile}: cold {result['cold_total']:.0f} s, warm {result['warm_total']:.0f} s, "
+          f"models retrained when warm: {len(result['models_trained_when_warm'])}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
