@@ -6,7 +6,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PROFILE ?= full
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-NOTEBOOKS := $(sort $(basename $(notdir $(wildcard notebooks/*.ipynb))))
+# One page per profiles/<page>.yaml; sections first (they start with digits), then the pages that read them.
+NOTEBOOKS := $(sort $(basename $(notdir $(wildcard profiles/*.yaml))))
 export JUPYTER_PREFER_ENV_PATH := 1
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 

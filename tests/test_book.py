@@ -10,7 +10,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
-STEMS = sorted(p.stem for p in (ROOT / "notebooks").glob("*.ipynb"))
+STEMS = sorted(p.stem for p in (ROOT / "profiles").glob("*.yaml"))  # the pages
+SOURCES = sorted(p.stem for p in (ROOT / "notebooks").glob("*.ipynb"))
 
 # The keys each section's JSON must have (the issues' contracts).
 REQUIRED = {
@@ -19,6 +20,7 @@ REQUIRED = {
     "03_latent_size": {"latent", "difference_test", "difference_train", "se_per_image_test",
                        "pca_se_per_image_test"},
     "04_foreign_images": {"images", "difference"},
+    "04_foreign_images_conv": {"images", "difference"},
     "05_compression_ratio": {"latent", "ratio_floats", "ratio_bytes", "model_bytes"},
     "06_conv_vs_linear": {"model", "latent", "difference", "seconds", "parameters"},
     "07_denoising": {"noise", "psnr_noisy", "psnr", "ssim"},
@@ -49,7 +51,13 @@ def test_result_file_has_the_keys(book, stem):
     assert REQUIRED[stem] <= set(results)
 
 
-@pytest.mark.parametrize("stem", STEMS)
+def test_every_notebook_makes_a_page():
+    import yaml
+    sources = {yaml.safe_load((ROOT / "profiles" / f"{p}.yaml").read_text()).get("source", p) for p in STEMS}
+    assert sources == set(SOURCES)
+
+
+@pytest.mark.parametrize("stem", SOURCES)
 def test_source_notebook_is_clean_and_parameterized(stem):
     nb = json.loads((ROOT / "notebooks" / f"{stem}.ipynb").read_text())
     tagged = [c for c in nb["cells"] if "parameters" in c["metadata"].get("tags", [])]

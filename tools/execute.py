@@ -2,8 +2,10 @@
 
     python tools/execute.py 01_epochs 02_learning_rate --profile quick [--out book] [-p name value]
 
-Parameters come from profiles/<stem>.yaml (keys: full, quick, tiny; `full` is the notebook's
-own defaults, the report's settings) and may be overridden with -p. Unknown parameter names are
+Each page of the book has a file profiles/<page>.yaml with its parameters per profile (keys:
+full, quick, tiny; `full` is usually the notebook's own defaults, the report's settings) and,
+when the page is not notebooks/<page>.ipynb itself, `source: <notebook>`: one notebook executed
+with other parameters makes another page. Values may be overridden with -p. Unknown parameter names are
 refused before anything runs. The executed copy is stripped of run-to-run noise (timings,
 execution counts' metadata) so that the book's sources change only when results do. The wall
 time of each notebook goes to <out>/timings/<stem>.json.
@@ -24,12 +26,13 @@ ROOT = Path(__file__).resolve().parent.parent
 PROFILES = ("full", "quick", "tiny")
 
 
-def profile_parameters(stem: str, profile: str) -> dict:
-    path = ROOT / "profiles" / f"{stem}.yaml"
-    table = yaml.safe_load(path.read_text()) if path.exists() else {}
+def page_profile(page: str, profile: str) -> tuple[str, dict]:
+    """The page's source notebook and its parameters in `profile`."""
+    path = ROOT / "profiles" / f"{page}.yaml"
+    table = (yaml.safe_load(path.read_text()) if path.exists() else None) or {}
     if profile not in PROFILES:
         raise SystemExit(f"unknown profile {profile!r}; choose one of {list(PROFILES)}")
-    return dict((table or {}).get(profile) or {})
+    return table.get("source", page), dict(table.get(profile) or {})
 
 
 def declared_parameters(notebook: Path) -> set[str]:
@@ -53,16 +56,18 @@ def clean(path: Path) -> None:
 
 
 def execute(stem: str, profile: str, out: Path, overrides: dict, position: str) -> float:
-    src = ROOT / "notebooks" / f"{stem}.ipynb"
+    source, params = page_profile(stem, profile)
+    src = ROOT / "notebooks" / f"{source}.ipynb"
     if not src.exists():
         raise SystemExit(f"no notebook {src}")
-    params = {**profile_parameters(stem, profile), **overrides}
+    params = {**params, **overrides}
     params.setdefault("results_dir", str(out / "results"))
     unknown = set(params) - declared_parameters(src)
     if unknown:
         raise SystemExit(f"{stem}: unknown parameter(s) {sorted(unknown)}; "
                          f"the notebook declares {sorted(declared_parameters(src))}")
     dest = out / f"{stem}.ipynb"
+    out.mkdir(parents=True, exist_ok=True)
     print(f"[{position}] {stem} ({profile}) ...", flush=True)
     t0 = time.perf_counter()
     pm.execute_notebook(str(src), str(dest), parameters=params, cwd=str(ROOT), kernel_name="python3",
@@ -78,7 +83,7 @@ def execute(stem: str, profile: str, out: Path, overrides: dict, position: str) 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("stems", nargs="+", help="notebook names without .ipynb, e.g. 01_epochs")
+    ap.add_argument("stems", nargs="+", help="page names (profiles/<page>.yaml), e.g. 01_epochs")
     ap.add_argument("--profile", default="full", choices=PROFILES)
     ap.add_argument("--out", type=Path, default=ROOT / "book", help="where executed notebooks go")
     ap.add_argument("-p", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),

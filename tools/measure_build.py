@@ -40,7 +40,7 @@ def _site(out: Path) -> float:
 
 
 def measure(profile: str) -> dict:
-    stems = sorted(p.stem for p in (ROOT / "notebooks").glob("*.ipynb"))
+    stems = sorted(p.stem for p in (ROOT / "profiles").glob("*.yaml"))
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         cache, book = tmp / "cache", tmp / "root" / "book"
