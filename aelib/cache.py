@@ -1,6 +1,6 @@
 """A cache of trained runs, keyed on everything that determines the weights.
 
-Key = sha256 of (the whole TrainConfig, the data's sha256, CODE_VERSION). The config, data
+Key = sha256 of (the whole TrainConfig, the data's sha256, the code version of its model kind). The config, data
 checksum and history travel inside the checkpoint and are compared on load, so a stale or
 foreign file is never mistaken for the model asked for. Writes are atomic and a file lock makes
 two processes that need the same model train it once.
@@ -20,13 +20,17 @@ from .config import TrainConfig
 from .data import MNIST
 from .train import History, Run, train
 
-# Bump when a change to models.py or train.py changes what a given config trains.
-CODE_VERSION = 1
+# Bump a kind's version when a change to models.py or train.py changes what its configs train.
+CODE_VERSIONS = {"mlp": 1, "conv": 2, "rate": 2}  # conv 2: leaky ReLUs and a dark output bias
+
+
+def code_version(cfg: TrainConfig) -> int:
+    return CODE_VERSIONS[cfg.model]
 FORMAT = "aelib-run"
 
 
 def cache_key(cfg: TrainConfig, data_sha256: str) -> str:
-    blob = json.dumps({"config": cfg.to_dict(), "data": data_sha256, "code": CODE_VERSION}, sort_keys=True)
+    blob = json.dumps({"config": cfg.to_dict(), "data": data_sha256, "code": code_version(cfg)}, sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()
 
 
@@ -35,7 +39,7 @@ def run_path(cache_dir: str | Path, cfg: TrainConfig, data_sha256: str) -> Path:
 
 
 def save_run(path: Path, run: Run, data_sha256: str) -> None:
-    payload = {"format": FORMAT, "code_version": CODE_VERSION, "data_sha256": data_sha256,
+    payload = {"format": FORMAT, "code_version": code_version(run.config), "data_sha256": data_sha256,
                "config": run.config.to_dict(), "history": run.history.to_dict(), "snapshots": run.snapshots}
     with atomic_write(path) as tmp:
         torch.save(payload, tmp)
@@ -48,7 +52,7 @@ def load_run(path: Path, cfg: TrainConfig, data_sha256: str) -> Run | None:
         return None
     try:
         p = torch.load(path, map_location="cpu", weights_only=True)
-        ok = (p["format"] == FORMAT and p["code_version"] == CODE_VERSION
+        ok = (p["format"] == FORMAT and p["code_version"] == code_version(cfg)
               and p["data_sha256"] == data_sha256 and p["config"] == cfg.to_dict())
         if not ok:
             warnings.warn(f"cache file {path} was made for another config or code version; retraining")

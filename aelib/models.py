@@ -30,7 +30,12 @@ class MLPAutoencoder(nn.Module):
 class ConvAutoencoder(nn.Module):
     """Convolutional -> linear: 3x3 convolutions (the first two with stride 2, 28 -> 14 -> 7, the
     rest keep 7x7), then one linear layer to the code; the decoder mirrors it with transposed
-    convolutions."""
+    convolutions.
+
+    Hazard: with plain ReLUs and a zero output bias this model often collapsed into one all-black
+    image for every input (validation MSE stuck at 0.110, the error of an all-black guess): the
+    first steps push every pixel dark and kill the ReLUs. Leaky ReLUs and an output bias that
+    starts at the data's mean darkness (sigmoid(-2) = 0.12) let it learn at every seed tried."""
 
     def __init__(self, latent: int, channels: tuple[int, ...] = (16, 32, 32)):
         super().__init__()
@@ -38,18 +43,19 @@ class ConvAutoencoder(nn.Module):
         c_in = 1
         for i, c in enumerate(channels):
             stride = 2 if i < 2 else 1
-            enc += [nn.Conv2d(c_in, c, 3, stride=stride, padding=1), nn.ReLU()]
+            enc += [nn.Conv2d(c_in, c, 3, stride=stride, padding=1), nn.LeakyReLU(0.1)]
             # the mirror image, built back to front: c -> c_in
             last = i == 0
             dec = [nn.ConvTranspose2d(c, c_in, 3, stride=stride, padding=1, output_padding=stride - 1)] \
-                + ([] if last else [nn.ReLU()]) + dec
+                + ([] if last else [nn.LeakyReLU(0.1)]) + dec
             c_in = c
         side = 7 if len(channels) >= 2 else 14
         self.code_shape = (channels[-1], side, side)
         flat = channels[-1] * side * side
         self.g_a = nn.Sequential(*enc, nn.Flatten(), nn.Linear(flat, latent))
-        self.g_s_linear = nn.Sequential(nn.Linear(latent, flat), nn.ReLU())
+        self.g_s_linear = nn.Sequential(nn.Linear(latent, flat), nn.LeakyReLU(0.1))
         self.g_s = nn.Sequential(*dec)
+        nn.init.constant_(self.g_s[-1].bias, -2.0)  # start near MNIST's mean pixel, not at grey 0.5
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         return self.g_a(x)  # (N, 1, 28, 28) -> (N, C, 7, 7) -> (N, C*49) -> (N, latent)
@@ -65,6 +71,9 @@ class ConvAutoencoder(nn.Module):
 def build_model(cfg: TrainConfig) -> nn.Module:
     if cfg.model == "mlp":
         return MLPAutoencoder(cfg.latent, cfg.hidden)
+    if cfg.model == "rate":
+        from .rate import RateAutoencoder  # rate.py builds on ConvAutoencoder: import here, not above
+        return RateAutoencoder(cfg.latent, cfg.channels)
     return ConvAutoencoder(cfg.latent, cfg.channels)
 
 
