@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass, fields
 
 from .noise import NOISE_KINDS
 
-MODEL_KINDS = ("mlp", "conv")
+MODEL_KINDS = ("mlp", "conv", "rate")  # "rate": conv trained for rate + distortion (aelib.rate)
 MAX_LATENT = 16384
 
 
@@ -28,6 +28,7 @@ class TrainConfig:
     val_size: int = 10_000  # held out from the end of MNIST's 60,000 training images
     train_noise: float = 0.0  # noise factor on training inputs (denoising autoencoder); 0 = clean
     noise_kind: str = "gaussian"  # "gaussian" (x + f N(0,1), clipped) or "salt-pepper" (rate f)
+    rate_lambda: float = 0.0  # model "rate" only: loss = MSE + rate_lambda * bits per image
 
     def __post_init__(self) -> None:
         if isinstance(self.channels, list):  # YAML and papermill deliver lists
@@ -44,6 +45,11 @@ class TrainConfig:
         _check_positive_float("lr", self.lr)
         _check_float_range("train_noise", self.train_noise, 0.0, 1.0)
         _check_choice("noise_kind", self.noise_kind, NOISE_KINDS)
+        _check_float_range("rate_lambda", self.rate_lambda, 0.0, 1.0)
+        object.__setattr__(self, "rate_lambda", float(self.rate_lambda))  # 1 and 1.0: one cache key
+        if (self.model == "rate") != (self.rate_lambda > 0):
+            raise ValueError(f"rate_lambda must be > 0 for model 'rate' and 0 for the others, "
+                             f"got rate_lambda={self.rate_lambda!r} with model {self.model!r}")
         if not self.channels or not all(isinstance(c, int) and c >= 1 for c in self.channels):
             raise ValueError(f"channels must be a non-empty list of positive ints, got {self.channels!r}")
 
@@ -57,6 +63,8 @@ class TrainConfig:
     def to_dict(self) -> dict:
         d = asdict(self)
         d["channels"] = list(self.channels)
+        if d["rate_lambda"] == 0.0:  # added later: left out at its default so that the cache keys
+            del d["rate_lambda"]  # of every model trained before it stay the same
         return d
 
     @classmethod

@@ -1,15 +1,34 @@
 """Noise models for the denoising experiments. Both keep values in [0, 1]."""
 from __future__ import annotations
 
+import math
+from numbers import Real
+
 import torch
 
 NOISE_KINDS = ("gaussian", "salt-pepper")
+
+
+def check_noise_kind(kind) -> str:
+    if kind not in NOISE_KINDS:
+        raise ValueError(f"noise kind must be one of {list(NOISE_KINDS)}, got {kind!r}")
+    return kind
+
+
+def check_noise_factor(factor) -> float:
+    """A noise factor: a finite number in [0, 1] (a standard deviation, or a rate for salt-pepper)."""
+    if isinstance(factor, bool) or not isinstance(factor, Real):
+        raise TypeError(f"noise factor must be a number, got {type(factor).__name__} {factor!r}")
+    if not (math.isfinite(factor) and 0.0 <= factor <= 1.0):
+        raise ValueError(f"noise factor must be a finite number in [0, 1], got {factor!r}")
+    return float(factor)
 
 
 def add_noise(x: torch.Tensor, factor: float, generator: torch.Generator | None = None,
               kind: str = "gaussian") -> torch.Tensor:
     """gaussian: x + factor * N(0, 1), clipped to [0, 1] (the report's noise model).
     salt-pepper: each pixel independently becomes 0 or 1 (equally likely) with probability `factor`."""
+    factor = check_noise_factor(factor)
     if kind == "gaussian":
         noise = torch.randn(x.shape, generator=generator, device=x.device, dtype=x.dtype)
         return (x + factor * noise).clamp_(0.0, 1.0)
@@ -17,4 +36,17 @@ def add_noise(x: torch.Tensor, factor: float, generator: torch.Generator | None 
         u = torch.rand(x.shape, generator=generator, device=x.device, dtype=x.dtype)
         salt = torch.rand(x.shape, generator=generator, device=x.device, dtype=x.dtype) < 0.5
         return torch.where(u < factor, salt.to(x.dtype), x)
-    raise ValueError(f"noise kind must be one of {list(NOISE_KINDS)}, got {kind!r}")
+    check_noise_kind(kind)  # raises, naming the kind
+    raise AssertionError("unreachable")
+
+
+def noisy_copy(x: torch.Tensor, factor: float, seed: int, kind: str = "gaussian") -> torch.Tensor:
+    """A reproducible noisy copy of x: `add_noise` with a generator freshly seeded with `seed`.
+
+    Every factor reuses the same random draws, so the noisy sets of one seed differ only in the
+    noise's strength (Gaussian: one fixed pattern z scaled by f; salt-pepper: the pixels hit at
+    rate f are a subset of those hit at any higher rate). For Gaussian noise this is exactly
+    `aelib.denoise.noisy(x, factor, seed)`."""
+    check_noise_kind(kind)
+    gen = torch.Generator(device=x.device).manual_seed(seed)
+    return add_noise(x, factor, gen, kind)

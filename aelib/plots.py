@@ -63,3 +63,197 @@ def time_vs_epochs(epochs: Sequence[int], seconds: Sequence[float], slope: float
     ax.set_xlabel("epochs"), ax.set_ylabel("training time (s)")
     ax.legend()
     return fig
+
+
+def curve_panels(panels: Mapping[str, Mapping[str, Sequence[float]]], xlabel: str, x: Sequence):
+    """Side-by-side axes sharing one x; `panels` maps each axis's y label to its named curves
+    (e.g. PSNR and SSIM against the noise factor)."""
+    fig, axes = plt.subplots(1, len(panels), figsize=(4.6 * len(panels), 3.4), squeeze=False)
+    for ax, (ylabel, series) in zip(axes[0], panels.items()):
+        curves(series, xlabel=xlabel, ylabel=ylabel, x=x, ax=ax)
+    fig.tight_layout()
+    return fig
+
+
+def _strip(images: torch.Tensor, gap: int = 2) -> np.ndarray:
+    """(k, 1, H, W) -> one (H, k*W + (k-1)*gap) strip; the gaps are NaN and render blank."""
+    tiles = [np.asarray(im, dtype=float).squeeze() for im in images]
+    sep = np.full((tiles[0].shape[0], gap), np.nan)
+    return np.hstack([t for tile in tiles for t in (tile, sep)][:-1])
+
+
+def image_blocks(rows: Sequence[Sequence[torch.Tensor]], row_labels: Sequence[str],
+                 column_labels: Sequence[str], scale: float = 0.5):
+    """A compact grid of image strips: rows[r][c] is a (k, 1, H, W) batch shown as one strip of k
+    images; columns titled above the top row, rows labelled on the left (e.g. one row per noise
+    factor and one block each for the noisy input and every model's output)."""
+    k = max(len(b) for row in rows for b in row)
+    fig, axes = plt.subplots(len(rows), len(column_labels), squeeze=False,
+                             figsize=(scale * k * len(column_labels) + 1.0, scale * len(rows) + 0.4))
+    for r, (row, label) in enumerate(zip(rows, row_labels)):
+        for c, images in enumerate(row):
+            ax = axes[r, c]
+            ax.imshow(_strip(images), vmin=0, vmax=1, cmap="gray", interpolation="nearest")
+            ax.set_xticks([]), ax.set_yticks([]), ax.grid(False)
+            for s in ax.spines.values():
+                s.set_visible(False)
+            if r == 0:
+                ax.set_title(column_labels[c], fontsize=9)
+        axes[r, 0].set_ylabel(label, rotation=0, ha="right", va="center", fontsize=9)
+    fig.subplots_adjust(wspace=0.04, hspace=0.06, left=0.08, right=0.99, top=0.92, bottom=0.01)
+    return fig
+
+
+def against_latent(latents: Sequence[int], series: Mapping[str, Sequence[float]], ylabel: str,
+                   logy: bool = True, ax=None):
+    """Named curves against the code size on a log2 axis ticked at each size (error per image of
+    the autoencoder on training and test images, of PCA, ...); NaN entries are left out."""
+    fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=(6, 3.6))
+    for (name, ys), marker in zip(series.items(), "osD^v<>"):
+        ys = np.asarray(ys, dtype=float)
+        ok = np.isfinite(ys)
+        ax.plot(np.asarray(latents)[ok], ys[ok], marker=marker, ms=4, label=name)
+    ax.set_xscale("log", base=2)
+    ax.set_xticks(list(latents), [f"{n:,}" for n in latents])
+    ax.minorticks_off()
+    ax.set_xlabel("latent size (floats per image)"), ax.set_ylabel(ylabel)
+    if logy:
+        ax.set_yscale("log")
+    ax.legend()
+    return fig
+
+
+def preprocessing(names: Sequence[str], originals: Sequence, greys: Sequence, results: Sequence[torch.Tensor],
+                  scale: float = 1.5):
+    """One row per image, three columns: the original (a PIL image, any size and mode), its
+    greyscale version and the 28x28 input the model receives (each a (1, 28, 28) tensor)."""
+    fig, axes = plt.subplots(len(names), 3, figsize=(3 * scale + 1.4, scale * len(names)), squeeze=False)
+    for r, (name, orig, grey, res) in enumerate(zip(names, originals, greys, results)):
+        for c, (img, kw) in enumerate([(orig, {}), (grey, {"vmin": 0, "vmax": 255}),
+                                       (np.asarray(res).squeeze(), {"vmin": 0, "vmax": 1})]):
+            ax = axes[r, c]
+            ax.imshow(np.asarray(img), cmap="gray", interpolation="nearest" if c == 2 else "antialiased", **kw)
+            ax.set_xticks([]), ax.set_yticks([]), ax.grid(False)
+            for side in ax.spines.values():  # a thin frame, so that a white image shows its edges
+                side.set(visible=True, color="0.7", linewidth=0.6)
+            if r == 0:
+                ax.set_title(["original", "greyscale", "28×28 input"][c], fontsize=9)
+        axes[r, 0].set_ylabel(name, rotation=0, ha="right", va="center", fontsize=9)
+    fig.subplots_adjust(wspace=0.08, hspace=0.08, left=0.22)
+    return fig
+
+
+def rate_quality(points: Mapping[str, tuple[Sequence[float], Sequence[float]]], labels: Sequence[str],
+                 marks: Mapping[str, float], ax=None):
+    """Quality against bytes per image on a log x axis: `points` maps a series name (e.g.
+    "float32 latents") to (bytes, PSNR) lists, each point annotated with its `labels` entry;
+    `marks` draws a labelled vertical line at each reference size (e.g. the raw image)."""
+    fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=(6.4, 3.8))
+    for name, (xs, ys) in points.items():
+        ax.plot(xs, ys, marker="o", ms=4, label=name)
+        for x, y, text in zip(xs, ys, labels):
+            ax.annotate(text, (x, y), textcoords="offset points", xytext=(4, -10), fontsize=8)
+    for (name, x), style in zip(marks.items(), ["--", ":", "-."] * len(marks)):
+        ax.axvline(x, color="k", ls=style, lw=1, label=name)
+    ax.set_xscale("log", base=2)
+    ax.xaxis.set_major_formatter(lambda v, _: f"{v:g}")  # 4, 16, 64 bytes rather than 2^n
+    ax.set_xlabel("bytes per image"), ax.set_ylabel("PSNR on the test set (dB)")
+    ax.legend(loc="lower right", fontsize=8)
+    return fig
+
+
+def curves_ci(panels: Mapping[str, Mapping[str, tuple[Sequence[float], Sequence[float]]]], xlabel: str,
+              x: Sequence, dashed: Sequence[str] = (), reference: str | None = None):
+    """Side-by-side axes sharing one x, each curve with its 95% interval as error bars: `panels`
+    maps each axis's y label to {name: (means, half-widths)}; names in `dashed` are drawn dashed
+    (e.g. the classical methods beside the networks), the `reference` curve (e.g. the noisy
+    input) black and dotted. One legend, right of the axes."""
+    fig, axes = plt.subplots(1, len(panels), figsize=(4.3 * len(panels) + 1.6, 3.6), squeeze=False)
+    markers = "osD^v<>phX*"
+    for ax, (ylabel, series) in zip(axes[0], panels.items()):
+        colors = iter(plt.rcParams["axes.prop_cycle"].by_key()["color"] * 2)
+        for (name, (ys, half)), marker in zip(series.items(), markers * 2):
+            style = {"color": "k", "ls": ":"} if name == reference else \
+                {"color": next(colors), "ls": "--" if name in dashed else "-"}
+            ax.errorbar(list(x)[:len(ys)], ys, yerr=np.nan_to_num(np.asarray(half, dtype=float)), marker=marker,
+                        ms=3.5, capsize=2, lw=1.2, label=name, **style)
+        ax.set_xlabel(xlabel), ax.set_ylabel(ylabel)
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="center left", bbox_to_anchor=(0.99, 0.5), fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def seconds_per_image(seconds: Mapping[str, float], counts: Mapping[str, int] | None = None, ax=None):
+    """Horizontal bars of seconds per image on a log axis, one per method, fastest on top;
+    optionally each bar annotated with the number of images it was measured on."""
+    fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=(6, 0.32 * len(seconds) + 0.9))
+    names = sorted(seconds, key=seconds.get, reverse=True)
+    ax.barh(names, [seconds[n] for n in names], color="0.45")
+    ax.set_xscale("log")
+    ax.set_xlabel("seconds per image")
+    ax.grid(axis="y", visible=False)
+    for i, n in enumerate(names):
+        text = f"{seconds[n]:.2g} s" + (f"  ({counts[n]:,} images)" if counts else "")
+        ax.annotate(text, (seconds[n], i), xytext=(4, 0), textcoords="offset points", va="center", fontsize=8)
+    ax.set_xlim(right=ax.get_xlim()[1] * 30)  # room for the annotations
+    return fig
+
+
+def rate_distortion(series: Mapping[str, Sequence[Mapping]], lossless: Mapping[str, float] | None = None,
+                    qualities: Sequence[str] = ("psnr", "ssim"), x: str = "bpp"):
+    """Quality against bits per pixel (log axis), one panel per measure in `qualities`: `series`
+    maps a curve's name to its points (dicts with `x` and each quality; drawn in order of bits).
+    Names starting with "ours" are solid, the others dashed; `lossless` maps a lossless codec to
+    its bits per pixel, drawn as a dotted vertical line. One legend, right of the panels."""
+    labels = {"psnr": "PSNR (dB)", "ssim": "SSIM", "bpp": "bits per pixel (whole files)",
+              "bpp_payload": "bits per pixel (payload only)", "bpp_stream": "bits per pixel (one stream)"}
+    fig, axes = plt.subplots(1, len(qualities), figsize=(4.4 * len(qualities) + 2.2, 3.8), squeeze=False)
+    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    for ax, quality in zip(axes[0], qualities):
+        for i, (name, points) in enumerate(series.items()):
+            pts = sorted((p for p in points if p.get(x) is not None), key=lambda p: p[x])
+            ours = name.startswith("ours")
+            ax.plot([p[x] for p in pts], [p[quality] for p in pts], color=colors[i % len(colors)],
+                    ls="-" if ours else "--", lw=1.8 if ours else 1.1, marker="o" if ours else "s",
+                    ms=3.5, label=name)
+        for j, (name, bpp) in enumerate((lossless or {}).items()):
+            ax.axvline(bpp, color=str(0.2 + 0.15 * j), ls=":", lw=1, label=f"{name} (lossless)")
+        _log_axis_plain(ax)
+        ax.set_xlabel(labels.get(x, x)), ax.set_ylabel(labels.get(quality, quality))
+        top = ax.secondary_xaxis("top", functions=(lambda b: b * 98.0, lambda n: n / 98.0))  # 784 / 8
+        _log_axis_plain(top, scale=False)
+        top.set_xlabel("bytes per image", fontsize=9)
+    handles, names = axes[0, 0].get_legend_handles_labels()
+    fig.legend(handles, names, loc="center left", bbox_to_anchor=(0.99, 0.5), fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def byte_budget(rows: Mapping[str, tuple[float, float]], ax=None):
+    """Horizontal stacked bars of bytes per image: `rows` maps a label to (payload, the rest:
+    headers, tables and containers); the smallest file on top, each bar annotated with its total."""
+    fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=(6.4, 0.36 * len(rows) + 1.0))
+    names = sorted(rows, key=lambda n: sum(rows[n]), reverse=True)
+    payload = [rows[n][0] for n in names]
+    rest = [rows[n][1] for n in names]
+    ax.barh(names, payload, color="0.3", label="payload (entropy-coded data)")
+    ax.barh(names, rest, left=payload, color="0.75", label="headers, tables, container")
+    for i, n in enumerate(names):
+        ax.annotate(f"{sum(rows[n]):.0f} B", (sum(rows[n]), i), xytext=(4, 0), textcoords="offset points",
+                    va="center", fontsize=8)
+    ax.set_xlabel("bytes per image (mean over the test set)")
+    ax.grid(axis="y", visible=False)
+    ax.set_xlim(right=ax.get_xlim()[1] * 1.12)
+    ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2, fontsize=8)
+    return fig
+
+
+def _log_axis_plain(ax, scale: bool = True) -> None:
+    """A log x axis ticked at 1, 2, 5 times powers of ten, labelled as plain numbers."""
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+    if scale:
+        ax.set_xscale("log")
+    ax.xaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.xaxis.set_minor_formatter(NullFormatter())

@@ -17,6 +17,7 @@ from .config import TrainConfig
 from .data import MNIST, split
 from .models import build_model
 from .noise import add_noise
+from .rate import rate_distortion_loss
 from .runtime import pick_device
 
 EVAL_BATCH = 2048
@@ -76,17 +77,21 @@ def _val_loss(model: nn.Module, val: torch.Tensor, noise: float, seed: int, kind
 
 def train_epoch(model: nn.Module, opt: torch.optim.Optimizer, images: torch.Tensor, order: torch.Tensor,
                 batch_size: int, noise: float = 0.0, generator: torch.Generator | None = None,
-                noise_kind: str = "gaussian") -> float:
+                noise_kind: str = "gaussian", rate_lambda: float = 0.0) -> float:
     """One pass over uint8 `images` in the given order; returns the mean training loss.
 
     Batches are slices of one in-memory tensor, converted to float on the fly: no Dataset,
-    no per-image Python work."""
+    no per-image Python work. With `rate_lambda` > 0 (model "rate") the loss is MSE + lambda *
+    bits per image, the rounding noise drawn from `generator` (aelib.rate)."""
     model.train()
     loss_sum = torch.zeros((), device=images.device)
     for i in range(0, len(order), batch_size):
         x = images[order[i:i + batch_size]].unsqueeze(1).float().div_(255.0)  # (B, 28, 28) -> (B, 1, 28, 28)
         inp = add_noise(x, noise, generator, noise_kind) if noise > 0 else x
-        loss = F.mse_loss(model(inp), x)
+        if rate_lambda > 0:
+            loss = rate_distortion_loss(model, inp, x, rate_lambda, generator)
+        else:
+            loss = F.mse_loss(model(inp), x)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
@@ -124,7 +129,7 @@ def train(cfg: TrainConfig, data: MNIST, snapshots: tuple[int, ...] = (),
         t0 = time.perf_counter()
         perm = torch.randperm(n, generator=order_gen).to(device)
         train_loss = train_epoch(model, opt, train_x, perm, cfg.batch_size, cfg.train_noise, noise_gen,
-                                 cfg.noise_kind)
+                                 cfg.noise_kind, cfg.rate_lambda)
         history.seconds.append(time.perf_counter() - t0)
         history.train_loss.append(train_loss)
         val = _val_loss(model.eval(), val_x, cfg.train_noise, cfg.seed, cfg.noise_kind)

@@ -79,7 +79,7 @@ def check(html: Path, screenshots: Path | None = None) -> list[str]:
                 problems += [f"{rel}: console error: {t}" for t in console if not any(a in t for a in ALLOWED_CONSOLE)]
                 problems += [f"{rel}: {p}" for p in page.evaluate(PAGE_PROBLEMS_JS)]
                 if rel.startswith("book/") and rel.split("/")[-1][:2].isdigit():
-                    if page.locator("figure[id^='fig-'] figcaption").count() == 0:
+                    if page.locator("figure figcaption").count() == 0:
                         problems.append(f"{rel}: no captioned figure")
                 if page.locator(".math").count() and not page.locator("mjx-container").count():
                     problems.append(f"{rel}: math present but not rendered")

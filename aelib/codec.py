@@ -1,0 +1,335 @@
+"""The autoencoder as a real codec: image -> g_a -> y -> q = round(y / step) -> entropy-coded
+bytes, and back: bytes -> q -> y_hat = q * step -> g_s -> x_hat.
+
+A `Codec` is a trained network, a quantization step and a probability table (aelib.entropy):
+- post-hoc ("mlp", "conv"): an ordinary autoencoder; `step` is given as a fraction of the
+  training latents' standard deviation (pooled over dimensions) and the table is a smoothed
+  per-dimension histogram of the training split's quantized latents;
+- rate-aware ("rate", aelib.rate): step 1 (the model learned its own scale) and the table is its
+  learned prior, discretized.
+
+File format, version 1 (`.ael`):
+
+    offset  bytes  field
+    0       2      magic b"AE"
+    2       1      format version (1)
+    3       3      model key: the first 3 bytes of the sha256 of the codec (network config,
+                   data checksum, step, probability table and decoder weights): names the
+                   codec in the cache
+    6       1+     N, the number of images (LEB128: one byte up to 127)
+    ...     1      check: the low byte of the CRC-32 of the header before it and the decoded
+                   integers, so a truncated, damaged or foreign file fails (255 times in 256)
+    ...     rest   payload: the N x D integers, range-coded (aelib.entropy)
+
+That is 8 bytes of header for a single image. The image size (28x28), the code size D, the step
+and the table belong to the codec the key names, and are not repeated. Neither the network nor
+the table is in the file: a receiver needs them once (`Codec.model_bytes`), then only files.
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import zlib
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from . import entropy
+from .atomic import atomic_write
+from .cache import cache_key, load_run, run_path
+from .config import TrainConfig
+from .data import MNIST, split, to_float
+from .train import Run
+
+MAGIC = b"AE"
+VERSION = 1
+KEY_BYTES = 3
+MAX_IMAGES = 100_000  # a file claiming more is refused before anything is allocated
+SYNTH_BLOCK = 64  # g_s always runs on blocks of exactly this many codes (see `Codec.synthesis`)
+ANALYSIS_BATCH = 2048
+# A header's image count is refused up front when even the likeliest images would need more bits
+# than the payload holds, give or take this much (the end of a range-coded stream can save a few
+# bytes, never 32): a damaged count then fails at once instead of decoding garbage at length.
+SLACK_BITS = 256
+
+
+class CodecError(ValueError):
+    """A file this codec cannot decode, or a codec that cannot be built; the message says why
+    and what to do."""
+
+
+class NotOurFile(CodecError):
+    pass
+
+
+class UnsupportedVersion(CodecError):
+    pass
+
+
+class TruncatedFile(CodecError):
+    pass
+
+
+class CorruptFile(CodecError):
+    pass
+
+
+class MissingModel(CodecError):
+    pass
+
+
+# --- the file's header -------------------------------------------------------------------------
+
+def _varint(n: int) -> bytes:
+    out = bytearray()
+    while True:
+        byte, n = n & 0x7F, n >> 7
+        out.append(byte | (0x80 if n else 0))
+        if not n:
+            return bytes(out)
+
+
+@dataclass(frozen=True)
+class Header:
+    key: bytes  # KEY_BYTES
+    count: int  # images in the file
+    check: int  # 0..255
+    size: int  # header bytes, check byte included
+
+    def prefix(self) -> bytes:
+        return MAGIC + bytes([VERSION]) + self.key + _varint(self.count)
+
+
+def _check_byte(prefix: bytes, q: np.ndarray) -> int:
+    return zlib.crc32(q.astype("<i4").tobytes(), zlib.crc32(prefix)) & 0xFF
+
+
+def read_header(blob: bytes) -> Header:
+    """Parse and validate the header; raises a CodecError subclass naming the problem."""
+    if len(blob) < len(MAGIC) or blob[:len(MAGIC)] != MAGIC:
+        raise NotOurFile("not an aelib file (it does not start with the bytes 'AE')")
+    if len(blob) < 3:
+        raise TruncatedFile("truncated: the file ends inside its header")
+    if blob[2] != VERSION:
+        raise UnsupportedVersion(f"format version {blob[2]}, but this aelib reads version {VERSION} only")
+    pos = 3 + KEY_BYTES
+    if len(blob) < pos:
+        raise TruncatedFile("truncated: the file ends inside its header")
+    key, count, shift = blob[3:pos], 0, 0
+    while True:
+        if pos >= len(blob):
+            raise TruncatedFile("truncated: the file ends inside its header")
+        byte = blob[pos]
+        pos += 1
+        count |= (byte & 0x7F) << shift
+        shift += 7
+        if not byte & 0x80:
+            break
+        if shift > 21:  # more than 3 varint bytes is beyond MAX_IMAGES anyway
+            raise CorruptFile("damaged header: the image count is not a valid number")
+    if not 1 <= count <= MAX_IMAGES:
+        raise CorruptFile(f"damaged header: it claims {count} images (expected 1..{MAX_IMAGES})")
+    if pos >= len(blob):
+        raise TruncatedFile("truncated: the file ends inside its header")
+    return Header(key=key, count=count, check=blob[pos], size=pos + 1)
+
+
+# --- the codec ---------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class CodecSpec:
+    """What identifies a codec before it is fitted: the network's config and, for post-hoc
+    models, the step relative to the latents' standard deviation."""
+    config: TrainConfig
+    step: float = 1.0  # post-hoc: fraction of the training latents' std; "rate": always 1 (integers)
+
+    def __post_init__(self):
+        if not (isinstance(self.step, (int, float)) and 0 < self.step <= 100):
+            raise ValueError(f"step must be a number in (0, 100], got {self.step!r}")
+        if self.config.model == "rate" and self.step != 1.0:
+            raise ValueError("a rate model is quantized to integers: its step must be 1")
+
+    @property
+    def name(self) -> str:
+        c = self.config
+        setting = f"lambda {c.rate_lambda:g}" if c.model == "rate" else f"step {self.step:g}"
+        return f"{c.model}-{c.latent} {setting}"
+
+    def spec_id(self, data_sha256: str) -> str:
+        blob = json.dumps({"run": cache_key(self.config, data_sha256), "step": float(self.step),
+                           "format": VERSION}, sort_keys=True)
+        return hashlib.sha256(blob.encode()).hexdigest()
+
+
+@dataclass
+class Codec:
+    spec: CodecSpec
+    data_sha256: str
+    step: float  # the absolute quantization step: y_hat = q * step
+    table: entropy.FactorizedTable
+    model: nn.Module  # on the CPU, in eval mode
+
+    @cached_property
+    def key(self) -> bytes:
+        """Names this exact codec: the run's cache key, the step, the table and the decoder's
+        weights themselves (so a file never decodes with a network trained again differently)."""
+        h = hashlib.sha256(json.dumps({"run": cache_key(self.spec.config, self.data_sha256),
+                                       "step": float(self.step), "format": VERSION}, sort_keys=True).encode())
+        h.update(self.table.digest())
+        for name, t in sorted(self.model.state_dict().items()):
+            if name.startswith("g_s"):
+                h.update(name.encode() + t.detach().cpu().contiguous().numpy().tobytes())
+        return h.digest()[:KEY_BYTES]
+
+    # -- the two halves of the network, and the quantizer
+    @torch.inference_mode()
+    def analysis(self, x: torch.Tensor) -> torch.Tensor:
+        """y = g_a(x) for x (N, 1, 28, 28) in [0, 1]; (N, D) float32."""
+        return torch.cat([self.model.encode(x[i:i + ANALYSIS_BATCH]) for i in range(0, len(x), ANALYSIS_BATCH)]) \
+            if len(x) else torch.zeros(0, self.table.dims)
+
+    def quantize(self, y: torch.Tensor) -> np.ndarray:
+        """q = round(y / step), clipped to the table's range; (N, D) int32."""
+        return self.table.clip(torch.round(y / self.step).to(torch.int64).numpy())
+
+    @torch.inference_mode()
+    def synthesis(self, q: np.ndarray) -> torch.Tensor:
+        """x_hat = g_s(q * step), (N, 1, 28, 28). PyTorch's CPU kernels may round differently
+        for different batch sizes, so g_s always runs on blocks of exactly SYNTH_BLOCK codes
+        (the last one zero-padded): an image then decodes to the same bits whether it travels
+        alone or with 9,999 others."""
+        y_hat = torch.from_numpy(np.asarray(q, dtype=np.float32)) * self.step
+        n = len(y_hat)
+        padded = torch.cat([y_hat, y_hat.new_zeros(-n % SYNTH_BLOCK, y_hat.shape[1])])
+        out = [self.model.decode(padded[i:i + SYNTH_BLOCK]) for i in range(0, len(padded), SYNTH_BLOCK)]
+        return torch.cat(out)[:n] if out else torch.zeros(0, 1, 28, 28)
+
+    def reconstruct(self, x: torch.Tensor) -> torch.Tensor:
+        """The in-memory quantized reconstruction g_s(q * step), which `decompress` must equal."""
+        return self.synthesis(self.quantize(self.analysis(x)))
+
+    # -- bytes
+    def compress_symbols(self, q: np.ndarray) -> bytes:
+        header = Header(self.key, len(q), 0, 0).prefix()
+        return header + bytes([_check_byte(header, q)]) + entropy.encode(q, self.table)
+
+    def compress(self, x: torch.Tensor) -> bytes:
+        """All images of x (N, 1, 28, 28) as one file (one header, one range-coded stream)."""
+        if not 1 <= len(x) <= MAX_IMAGES:
+            raise ValueError(f"a file holds 1..{MAX_IMAGES} images, got {len(x)}")
+        return self.compress_symbols(self.quantize(self.analysis(x)))
+
+    def compress_each(self, x: torch.Tensor) -> list[bytes]:
+        """One file per image."""
+        q = self.quantize(self.analysis(x))
+        return [self.compress_symbols(q[i:i + 1]) for i in range(len(q))]
+
+    def decompress_symbols(self, blob: bytes) -> np.ndarray:
+        h = read_header(blob)
+        if h.key != self.key:
+            raise MissingModel(f"made with model key {h.key.hex()}, but this codec's key is {self.key.hex()}")
+        payload = blob[h.size:]
+        if h.count * self.table.min_bits() > 8 * len(payload) + SLACK_BITS:
+            raise CorruptFile(f"damaged or truncated: {h.count} images cannot fit in {len(payload)} bytes")
+        try:
+            q = entropy.decode(payload, self.table, h.count)
+        except entropy.EntropyError as e:
+            raise CorruptFile(f"damaged or truncated: {e}") from None
+        if _check_byte(h.prefix(), q) != h.check:
+            raise CorruptFile("damaged or truncated: the decoded data fails the file's check byte")
+        return q
+
+    def decompress(self, blob: bytes) -> torch.Tensor:
+        """A file from `compress` or `compress_each` -> x_hat (N, 1, 28, 28)."""
+        return self.synthesis(self.decompress_symbols(blob))
+
+    # -- what a receiver must hold once
+    def model_bytes(self) -> dict[str, int]:
+        """float32 bytes of the decoder network (g_s and, for the conv models, g_s_linear) and of
+        the probability table: sent once, before any file can be read."""
+        dec = sum(p.numel() * p.element_size() for name, p in self.model.named_parameters()
+                  if name.startswith("g_s"))
+        return {"decoder": dec, "table": self.table.stored_bytes(),
+                "total": dec + self.table.stored_bytes()}
+
+
+# --- fitting, and the codec files in the cache ---------------------------------------------------
+
+def training_latents(model: nn.Module, data: MNIST, cfg: TrainConfig) -> torch.Tensor:
+    """g_a of the training split the model was trained on, (N, D) float32."""
+    images = to_float(split(data, cfg.val_size, cfg.train_size).train)
+    with torch.inference_mode():
+        model.eval()
+        return torch.cat([model.encode(images[i:i + ANALYSIS_BATCH]) for i in range(0, len(images), ANALYSIS_BATCH)])
+
+
+def fit(spec: CodecSpec, run: Run, data: MNIST, y_train: torch.Tensor | None = None) -> Codec:
+    """A codec for `spec` from its trained run: the step and table from the training split."""
+    model = run.model(device="cpu")
+    if spec.config.model == "rate":
+        prior = model.entropy_bottleneck
+        table = entropy.table_from_cdf(prior.cdf, *prior.support())
+        return Codec(spec, data.sha256, 1.0, table, model)
+    y = training_latents(model, data, spec.config) if y_train is None else y_train
+    sigma = float(y.double().var(0).mean().sqrt())  # pooled over dimensions
+    step = float(np.float32(spec.step * sigma))  # float32: what the file's codec record stores
+    q = torch.round(y / step).to(torch.int64).numpy()
+    return Codec(spec, data.sha256, step, entropy.fit_histogram(q), model)
+
+
+def _codec_dir(cache_dir) -> Path:
+    return Path(cache_dir) / "codecs"
+
+
+def save(codec: Codec, cache_dir) -> Path:
+    path = _codec_dir(cache_dir) / f"{codec.spec.spec_id(codec.data_sha256)[:16]}-{codec.key.hex()}.npz"
+    meta = {"format": VERSION, "config": codec.spec.config.to_dict(), "data_sha256": codec.data_sha256,
+            "rel_step": codec.spec.step, "step": codec.step}
+    buf = io.BytesIO()
+    np.savez(buf, meta=np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8), lo=codec.table.lo,
+             probs=codec.table.probs.astype(np.float32))
+    with atomic_write(path) as tmp:
+        tmp.write_bytes(buf.getvalue())
+    return path
+
+
+def _load_file(path: Path, cache_dir) -> Codec:
+    with np.load(path, allow_pickle=False) as z:
+        meta = json.loads(bytes(z["meta"]).decode())
+        table = entropy.make_table(z["lo"], z["probs"])
+    cfg = TrainConfig.from_dict(meta["config"])
+    spec = CodecSpec(cfg, meta["rel_step"])
+    path = run_path(cache_dir, cfg, meta["data_sha256"])
+    run = load_run(path, cfg, meta["data_sha256"])
+    if run is None:
+        raise MissingModel(f"the codec {spec.name} needs the trained model {path.name}, which is not in the "
+                           f"cache {cache_dir}")
+    return Codec(spec, meta["data_sha256"], float(meta["step"]), table, run.model(device="cpu"))
+
+
+def for_spec(spec: CodecSpec, run: Run, data: MNIST, cache_dir, y_train: torch.Tensor | None = None) -> Codec:
+    """The codec for `spec` from the cache, or fitted now from `run` and stored there."""
+    sid = spec.spec_id(data.sha256)[:16]
+    for path in sorted(_codec_dir(cache_dir).glob(f"{sid}-*.npz")):
+        try:
+            codec = _load_file(path, cache_dir)
+        except (OSError, ValueError, KeyError):
+            continue  # unreadable or stale: fit again below
+        if codec.key.hex() == path.stem.split("-")[1]:
+            return codec
+    codec = fit(spec, run, data, y_train)
+    save(codec, cache_dir)
+    return codec
+
+
+def for_key(key: bytes, cache_dir) -> Codec:
+    """The cached codec whose key a file's header names; MissingModel if there is none."""
+    paths = sorted(_codec_dir(cache_dir).glob(f"*-{key.hex()}.npz"))
+    if not paths:
+        raise MissingModel(f"no codec with model key {key.hex()} in the cache {cache_dir}")
+    return _load_file(paths[0], cache_dir)

@@ -1,0 +1,105 @@
+"""The command line, run as a reader would: `python -m aelib ...` in a subprocess."""
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from aelib import codec as C
+from aelib.cache import cached_run
+from aelib.config import TrainConfig
+from aelib.data import to_float
+
+# A codec the CLI can name with options: `--codec mlp-8 --epochs 1 --train-size 512`.
+CFG = TrainConfig(model="mlp", latent=8, epochs=1, lr=1e-3, train_size=512)
+OPTS = ["--codec", "mlp-8", "--step", "0.5", "--epochs", "1", "--train-size", "512"]
+
+
+def cli(*args, cache):
+    return subprocess.run([sys.executable, "-m", "aelib", *map(str, args), "--cache-dir", str(cache)],
+                          capture_output=True, text=True, timeout=300)
+
+
+def assert_clean_error(proc, *words):
+    assert proc.returncode == 2, proc.stderr
+    assert "Traceback" not in proc.stderr and len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+    for w in words:
+        assert w in proc.stderr, proc.stderr
+
+
+@pytest.fixture(scope="module")
+def setup(mnist, cache_dir, tmp_path_factory):
+    cached_run(CFG, mnist, cache_dir)  # the model the CLI will find in the cache
+    d = tmp_path_factory.mktemp("cli")
+    (d / "set").mkdir()
+    for i in range(3):
+        Image.fromarray(mnist.test_images[i].numpy(), mode="L").save(d / "set" / f"digit{i}.png")
+    return d
+
+
+def test_encode_then_decode_gives_the_codec_reconstruction(setup, mnist, cache_dir):
+    d = setup
+    enc = cli("encode", d / "set" / "digit0.png", d / "one.ael", *OPTS, cache=cache_dir)
+    assert enc.returncode == 0, enc.stderr
+    assert "1 image(s)" in enc.stdout and "bits per pixel" in enc.stdout
+    dec = cli("decode", d / "one.ael", d / "one.png", cache=cache_dir)
+    assert dec.returncode == 0, dec.stderr
+    codec = C.for_key(C.read_header((d / "one.ael").read_bytes()).key, cache_dir)
+    expected = codec.reconstruct(to_float(mnist.test_images[:1]))
+    got = np.asarray(Image.open(d / "one.png"))
+    assert np.array_equal(got, np.rint(expected.numpy()[0, 0] * 255).astype(np.uint8))
+    info = cli("info", d / "one.ael", cache=cache_dir)
+    assert info.returncode == 0 and "1 image(s)" in info.stdout and "8 header" in info.stdout
+
+
+def test_a_directory_becomes_one_stream_and_decodes_to_a_directory(setup, cache_dir):
+    d = setup
+    enc = cli("encode", d / "set", d / "set.ael", *OPTS, cache=cache_dir)
+    assert enc.returncode == 0 and "3 image(s)" in enc.stdout, enc.stderr
+    dec = cli("decode", d / "set.ael", d / "out", cache=cache_dir)
+    assert dec.returncode == 0, dec.stderr
+    assert sorted(p.name for p in (d / "out").iterdir()) == ["00000.png", "00001.png", "00002.png"]
+
+
+@pytest.mark.parametrize("damage, words", [
+    (lambda b: b"\x89PNG\r\n\x1a\n" + b, ["not an aelib file"]),
+    (lambda b: b[:5], ["truncated"]),
+    (lambda b: b[:2] + b"\x09" + b[3:], ["format version 9"]),
+    (lambda b: b[:3] + bytes(x ^ 0xFF for x in b[3:6]) + b[6:], ["no codec with model key", "--cache-dir"]),
+    (lambda b: b"", ["not an aelib file"]),
+])
+def test_bad_files_get_one_clear_line(setup, cache_dir, damage, words):
+    d = setup
+    good = d / "good.ael"
+    if not good.exists():
+        assert cli("encode", d / "set" / "digit1.png", good, *OPTS, cache=cache_dir).returncode == 0
+    bad = d / "bad.ael"
+    bad.write_bytes(damage(good.read_bytes()))
+    proc = cli("decode", bad, d / "bad.png", cache=cache_dir)
+    assert_clean_error(proc, str(bad), *words)
+    assert not (d / "bad.png").exists()
+
+
+def test_a_model_not_in_the_cache_is_named_with_the_fix(setup, tmp_path):
+    proc = cli("encode", setup / "set" / "digit0.png", tmp_path / "x.ael", *OPTS, cache=tmp_path / "empty")
+    assert_clean_error(proc, "not in the cache", "--train", "05_compression_ratio")
+    assert not (tmp_path / "x.ael").exists()
+
+
+def test_missing_input_and_bad_codec_names(setup, cache_dir, tmp_path):
+    assert_clean_error(cli("encode", tmp_path / "nope.png", tmp_path / "x.ael", *OPTS, cache=cache_dir), "nope.png")
+    assert_clean_error(cli("decode", tmp_path / "nope.ael", tmp_path / "x.png", cache=cache_dir), "nope.ael")
+    digit = setup / "set" / "digit0.png"
+    assert_clean_error(cli("encode", digit, tmp_path / "x.ael", "--codec", "vae-8", cache=cache_dir), "bad codec")
+    not_image = tmp_path / "text.png"
+    not_image.write_text("hello")
+    assert_clean_error(cli("encode", not_image, tmp_path / "x.ael", *OPTS, cache=cache_dir), "text.png")
+
+
+def test_main_in_process_returns_two_on_errors(tmp_path, capsys):
+    from aelib.__main__ import main
+    (tmp_path / "f.ael").write_bytes(b"hello")
+    assert main(["decode", str(tmp_path / "f.ael"), str(tmp_path / "o.png"), "--cache-dir", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "not an aelib file" in err and err.count("\n") == 1

@@ -1,0 +1,76 @@
+import math
+
+import pytest
+import torch
+
+from aelib.noise import NOISE_KINDS, add_noise, check_noise_factor, check_noise_kind, noisy_copy
+
+
+def _images(n=64, seed=0):
+    return torch.rand(n, 1, 28, 28, generator=torch.Generator().manual_seed(seed))
+
+
+@pytest.mark.parametrize("kind", NOISE_KINDS)
+@pytest.mark.parametrize("factor", [0.0, 0.1, 0.6, 1.0])
+def test_values_stay_in_range(kind, factor):
+    y = add_noise(_images(), factor, torch.Generator().manual_seed(1), kind)
+    assert y.shape == (64, 1, 28, 28) and y.dtype == torch.float32
+    assert y.min() >= 0 and y.max() <= 1
+
+
+def test_gaussian_is_clipped_x_plus_f_z():
+    x = _images(8)
+    z = torch.randn(x.shape, generator=torch.Generator().manual_seed(3))
+    y = add_noise(x, 0.3, torch.Generator().manual_seed(3))
+    assert torch.allclose(y, (x + 0.3 * z).clamp(0, 1))
+
+
+@pytest.mark.parametrize("rate", [0.05, 0.3, 0.6])
+def test_salt_pepper_rate_and_balance(rate):
+    x = torch.full((200, 1, 28, 28), 0.5)  # 0.5 is neither salt nor pepper
+    y = add_noise(x, rate, torch.Generator().manual_seed(0), "salt-pepper")
+    hit = y != 0.5
+    n = hit.numel()
+    assert abs(hit.float().mean().item() - rate) < 4 * math.sqrt(rate * (1 - rate) / n)
+    assert set(torch.unique(y[hit]).tolist()) == {0.0, 1.0}
+    assert abs((y[hit] == 1).float().mean().item() - 0.5) < 0.02
+    assert torch.equal(add_noise(x, 0.0, None, "salt-pepper"), x)
+
+
+@pytest.mark.parametrize("kind", NOISE_KINDS)
+def test_noisy_copy_is_reproducible_and_seeded(kind):
+    x = _images(16)
+    a, b = noisy_copy(x, 0.3, 7, kind), noisy_copy(x, 0.3, 7, kind)
+    assert torch.equal(a, b)
+    assert not torch.equal(a, noisy_copy(x, 0.3, 8, kind))
+    assert torch.equal(x, _images(16))  # the clean images are left alone
+
+
+def test_noisy_copy_matches_the_section_noise():
+    from aelib.denoise import noisy
+    x = _images(16)
+    assert torch.equal(noisy_copy(x, 0.4, 5), noisy(x, 0.4, 5))
+
+
+def test_salt_pepper_corruptions_are_nested_across_rates():
+    x = torch.full((4, 1, 28, 28), 0.5)
+    low, high = noisy_copy(x, 0.1, 0, "salt-pepper"), noisy_copy(x, 0.4, 0, "salt-pepper")
+    assert ((low != 0.5) <= (high != 0.5)).all()
+
+
+def test_bad_kind_and_factor_are_named():
+    x = _images(2)
+    with pytest.raises(ValueError, match="noise kind.*'speckle'"):
+        add_noise(x, 0.1, None, "speckle")
+    with pytest.raises(ValueError, match="noise kind.*'poisson'"):
+        noisy_copy(x, 0.1, 0, "poisson")
+    with pytest.raises(ValueError, match="noise kind"):
+        check_noise_kind("Gaussian")
+    for bad in (-0.1, 1.5, math.nan, math.inf):
+        with pytest.raises(ValueError, match="noise factor.*in \\[0, 1\\]"):
+            add_noise(x, bad)
+    with pytest.raises(TypeError, match="noise factor must be a number"):
+        check_noise_factor("0.1")
+    with pytest.raises(TypeError, match="noise factor must be a number"):
+        check_noise_factor(True)
+    assert check_noise_factor(1) == 1.0
