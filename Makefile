@@ -34,7 +34,7 @@ $(NOTEBOOKS): $(STAMP)
 	@$(BIN)/python tools/execute.py $@ --profile $(PROFILE)
 
 site: ## compile the executed notebooks into _build/html (warnings are errors)
-	$(BIN)/jupyter-book build . -W -n --keep-going
+	$(BIN)/jupyter-book build . --all -W -n --keep-going
 	@echo "open _build/html/index.html"
 
 book: setup ## execute every notebook with PROFILE's parameters, then build the site

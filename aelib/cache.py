@@ -57,11 +57,12 @@ def load_run(path: Path, cfg: TrainConfig, data_sha256: str) -> Run | None:
         if not ok:
             warnings.warn(f"cache file {path} was made for another config or code version; retraining")
             return None
-        snaps = p["snapshots"]
-        if not snaps or not all(torch.isfinite(t).all() for s in snaps.values() for t in s.values()
-                                if t.is_floating_point()):
+        snaps, history = p["snapshots"], History(**p["history"])
+        # a run that diverged before its first kept epoch is stored with no weights at all
+        if (not snaps and not history.nonfinite) or not all(
+                torch.isfinite(t).all() for s in snaps.values() for t in s.values() if t.is_floating_point()):
             raise ValueError("no finite snapshot")
-        return Run(config=cfg, history=History(**p["history"]), snapshots=snaps)
+        return Run(config=cfg, history=history, snapshots=snaps)
     except Exception as e:  # truncated zip, bad pickle opcode, missing key...: all mean "retrain"
         warnings.warn(f"cache file {path} is corrupt ({type(e).__name__}: {e}); retraining")
         return None

@@ -174,14 +174,17 @@ def images_to_pay_off(model_bytes: int, ours_bytes: float, theirs_bytes: float) 
 
 def target(ours: list[dict], theirs: list[dict], psnr: float = 25.0, factor: float = 6.0,
            reference: str = "webp") -> dict:
-    """The issue's target, measured: our best curve (the frontier of all our points) below every
+    """The target, measured: our best curve (the frontier of all our points) below every
     standard lossy codec's wherever both reach, and at `psnr` at most 1/`factor` of the
-    reference codec's bits. Verdicts are "holds", "does not hold" or "cannot be judged"."""
+    reference codec's bits. Verdicts are "holds", "does not hold" or "cannot be judged"; the
+    first part "holds where the curves meet (not every codec)" when some codec's PSNR range
+    does not meet ours at all, so that it is not compared."""
     lossy = sorted({p["codec"] for p in theirs if not p["lossless"]})
     per_codec = {c: compare(ours, [p for p in theirs if p["codec"] == c]) for c in lossy}
     judged = {c: r for c, r in per_codec.items() if r["overlap"] is not None}
     below = ("cannot be judged" if not judged else
-             "holds" if all(r["below"] for r in judged.values()) else "does not hold")
+             "does not hold" if not all(r["below"] for r in judged.values()) else
+             "holds" if len(judged) == len(lossy) else "holds where the curves meet (not every codec)")
     b_ours = bpp_at(ours, psnr)
     b_ref = bpp_at([p for p in theirs if p["codec"] == reference], psnr)
     ratio = b_ref / b_ours if b_ours and b_ref else None

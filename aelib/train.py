@@ -56,6 +56,10 @@ class Run:
 
     def model(self, epoch: int | None = None, device: torch.device | str = "cpu") -> nn.Module:
         """The model after `epoch` epochs (default: the last snapshot), in eval mode."""
+        if self.history.nonfinite and (not self.snapshots if epoch is None else epoch not in self.snapshots):
+            raise ValueError(f"no weights after epoch {epoch if epoch is not None else self.config.epochs}: the "
+                             f"loss became non-finite in epoch {self.history.epochs_done} (lr={self.config.lr:g}), "
+                             f"kept epochs {sorted(self.snapshots)}; try a smaller learning rate")
         epoch = max(self.snapshots) if epoch is None else epoch
         if epoch not in self.snapshots:
             raise KeyError(f"no snapshot at epoch {epoch}; have {sorted(self.snapshots)}")

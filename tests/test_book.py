@@ -24,6 +24,8 @@ REQUIRED = {
     "05_compression_ratio": {"latent", "ratio_floats", "ratio_bytes", "model_bytes"},
     "06_conv_vs_linear": {"model", "latent", "difference", "seconds", "parameters"},
     "07_denoising": {"noise", "psnr_noisy", "psnr", "ssim"},
+    "index": {"sections", "rows", "profiles"},
+    "performance": {"bench", "bench_targets", "build_targets", "build_profiles", "timings"},
     "reproducibility": {"commit", "machine", "packages", "timings", "models"},
 }
 
@@ -37,7 +39,7 @@ def book(tmp_path_factory, cache_dir):
         shutil.copy(ROOT / name, root / name)
     shutil.copytree(ROOT / "book", root / "book", ignore=shutil.ignore_patterns("*.ipynb", "results", "timings"))
     subprocess.run([sys.executable, str(ROOT / "tools" / "execute.py"), *STEMS, "--profile", "tiny",
-                    "--out", str(root / "book"), "-p", "cache_dir", str(cache_dir)], check=True)
+                    "--out", str(root / "book"), "--cache-dir", str(cache_dir)], check=True)
     return root
 
 

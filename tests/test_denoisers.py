@@ -273,3 +273,24 @@ def test_load_networks_trains_each_config_once(mnist, tmp_path, monkeypatch):
     assert described["dae-mlp"]["config_by_noise"] == {"0.1": 0, "0.3": 0}
     assert described["dae-mlp"]["configs"][0]["train_noise"] == 0.2
     assert len(described["ae-mlp"]["cache_keys"][0]) == 64
+
+
+def test_classical_results_are_cached(mnist, tmp_path, monkeypatch):
+    x = _digits(mnist, 10)
+    first = bench.run({}, {"median": {0.3: 3}}, x, [0.3], "gaussian", 0, 4, keep=2, cache_dir=tmp_path)
+    assert len(list((tmp_path / "denoised").glob("median-*.npz"))) == 1
+
+    def boom(*a, **k):
+        raise AssertionError("denoised again despite the cache")
+
+    monkeypatch.setattr(denoisers, "denoise", boom)
+    again = bench.run({}, {"median": {0.3: 3}}, x, [0.3], "gaussian", 0, 4, keep=2, cache_dir=tmp_path)
+    assert again.to_dict() == first.to_dict()
+    assert torch.equal(again.examples[0.3]["median"], first.examples[0.3]["median"])
+    with pytest.raises(AssertionError, match="denoised again"):  # another parameter: another key
+        bench.run({}, {"median": {0.3: 5}}, x, [0.3], "gaussian", 0, 4, keep=2, cache_dir=tmp_path)
+    (path,) = (tmp_path / "denoised").glob("median-*.npz")
+    path.write_bytes(b"not an npz")  # a damaged entry is computed again, not trusted
+    monkeypatch.undo()
+    redone = bench.run({}, {"median": {0.3: 3}}, x, [0.3], "gaussian", 0, 4, keep=2, cache_dir=tmp_path)
+    assert redone.methods["median"].psnr == first.methods["median"].psnr  # (its time is measured anew)

@@ -54,7 +54,7 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
 def pages(html: Path) -> list[Path]:
     return sorted(p for p in html.rglob("*.html")
                   if not p.name.startswith(("genindex", "search")) and "_static" not in p.parts
-                  and p.name != "index.html")
+                  and p != html / "index.html")  # the top-level index.html only redirects to the root page
 
 
 def check(html: Path, screenshots: Path | None = None) -> list[str]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 import time
 from pathlib import Path
@@ -24,6 +25,20 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 PROFILES = ("full", "quick", "tiny")
+
+
+class _Loader(yaml.SafeLoader):
+    """YAML 1.1, but a number in exponent notation without a decimal point (1e-3) is a float, not
+    the string '1e-3' that the notebook would then refuse: `-p lr 1e-3` means a number."""
+
+
+_Loader.add_implicit_resolver("tag:yaml.org,2002:float", re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)[eE][-+]?\d+$"),
+                              list("-+0123456789."))
+
+
+def parse_value(text: str):
+    """One -p value, read as YAML: 3 -> int, 1e-3 -> float, [0, 1] -> list, other text -> str."""
+    return yaml.load(text, Loader=_Loader)
 
 
 def page_profile(page: str, profile: str) -> tuple[str, dict]:
@@ -55,12 +70,14 @@ def clean(path: Path) -> None:
     nbformat.write(nb, path)
 
 
-def execute(stem: str, profile: str, out: Path, overrides: dict, position: str) -> float:
+def execute(stem: str, profile: str, out: Path, overrides: dict, position: str, cache_dir: str | None = None) -> float:
     source, params = page_profile(stem, profile)
     src = ROOT / "notebooks" / f"{source}.ipynb"
     if not src.exists():
         raise SystemExit(f"no notebook {src}")
     params = {**params, **overrides}
+    if cache_dir is not None and "cache_dir" in declared_parameters(src):  # pages that only read results have none
+        params["cache_dir"] = cache_dir
     params.setdefault("results_dir", str(out / "results"))
     unknown = set(params) - declared_parameters(src)
     if unknown:
@@ -88,9 +105,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=ROOT / "book", help="where executed notebooks go")
     ap.add_argument("-p", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
                     help="override one parameter (value parsed as YAML)")
+    ap.add_argument("--cache-dir", help="the model cache of every page that has one (default: each notebook's own)")
     args = ap.parse_args(argv)
-    overrides = {k: yaml.safe_load(v) for k, v in args.p}
-    times = {stem: execute(stem, args.profile, args.out.resolve(), overrides, f"{i}/{len(args.stems)}")
+    overrides = {k: parse_value(v) for k, v in args.p}
+    times = {stem: execute(stem, args.profile, args.out.resolve(), overrides, f"{i}/{len(args.stems)}", args.cache_dir)
              for i, stem in enumerate(args.stems, 1)}
     if len(times) > 1:
         print(f"\n{'notebook':28} {'seconds':>8}")

@@ -28,7 +28,7 @@ def _models(cache: Path) -> dict[str, float]:
 
 def _execute(stems: list[str], profile: str, cache: Path, out: Path) -> dict[str, float]:
     subprocess.run([sys.executable, str(ROOT / "tools" / "execute.py"), *stems, "--profile", profile,
-                    "--out", str(out), "-p", "cache_dir", str(cache)], check=True, cwd=ROOT)
+                    "--out", str(out), "--cache-dir", str(cache)], check=True, cwd=ROOT)
     return {p.stem: json.loads(p.read_text())["seconds"] for p in (out / "timings").glob("*.json")}
 
 
@@ -39,11 +39,15 @@ def _site(out: Path) -> float:
     return time.perf_counter() - t0
 
 
-def measure(profile: str) -> dict:
-    stems = sorted(p.stem for p in (ROOT / "profiles").glob("*.yaml"))
+def measure(profile: str, cache: Path | None = None, pages: list[str] | None = None) -> dict:
+    """Cold then warm; `cache` (a directory that must not exist yet) keeps the trained models
+    for later use, otherwise they go with a temporary directory."""
+    stems = pages or sorted(p.stem for p in (ROOT / "profiles").glob("*.yaml"))
+    if cache is not None and cache.exists():
+        raise SystemExit(f"{cache} exists: a cold measurement needs a cache directory that does not exist yet")
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        cache, book = tmp / "cache", tmp / "root" / "book"
+        cache, book = cache.resolve() if cache else tmp / "cache", tmp / "root" / "book"
         book.mkdir(parents=True)
         for name in ("_config.yml", "_toc.yml"):
             (tmp / "root" / name).write_text((ROOT / name).read_text())
@@ -66,8 +70,10 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--profile", default="quick", choices=("full", "quick", "tiny"))
     ap.add_argument("--out", type=Path, default=ROOT / "measurements" / "build_times.json")
+    ap.add_argument("--cache", type=Path, help="keep the models in this new directory (default: a temporary one)")
+    ap.add_argument("--pages", nargs="+", help="only these pages (default: every profiles/<page>.yaml)")
     args = ap.parse_args(argv)
-    result = measure(args.profile)
+    result = measure(args.profile, args.cache, args.pages)
     table = json.loads(args.out.read_text()) if args.out.exists() else {}
     table[args.profile] = result
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,164 @@
+"""The Performance page's numbers: recorded measurements (measurements/bench.json from
+`python -m aelib.bench`, measurements/build_times.json from tools/measure_build.py) and the
+wall times tools/execute.py wrote for this execution, each set against the book's speed targets."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+
+# The speed targets on a 2-core CPU.
+SPEEDUP_B64 = 2.5  # MLP training, ours at batch 64 against the textbook DataLoader loop
+PEAK_FRACTION_B256 = 0.8  # MLP training at batch 256, as a fraction of the measured matmul peak
+FULL_COLD_S = 20 * 60  # `make book`, full profile, cold cache
+WARM_S = 2 * 60  # a warm rebuild, with zero trainings
+QUICK_PAGE_S = 60  # every notebook's quick run
+
+LOOPS = {"textbook_b64": "textbook loop, batch 64", "ours_b64": "ours, batch 64", "ours_b256": "ours, batch 256"}
+MODELS = {"mlp": "MLP", "conv": "conv"}
+PROFILES = ("full", "quick")  # the profiles whose builds are measured
+MEASURE = "python tools/measure_build.py --profile {}"
+NOT_MEASURED = "not measured yet"
+
+
+def read_json(path: str | Path) -> dict | None:
+    """The file's contents, or None when it does not exist; a file that is not a JSON object
+    raises ValueError naming it."""
+    path = Path(path)
+    if not path.is_file():
+        return None
+    try:
+        data = json.loads(path.read_text())
+    except ValueError as e:
+        raise ValueError(f"{path} is not valid JSON: {e}") from e
+    if not isinstance(data, dict):
+        raise ValueError(f"{path} should hold a JSON object, not {type(data).__name__}")
+    return data
+
+
+def verdict(ok: bool) -> str:
+    return "holds" if ok else "does not hold"
+
+
+def _need(table: dict, keys, where: str) -> None:
+    missing = [k for k in keys if k not in table]
+    if missing:
+        raise ValueError(f"{where} lacks {', '.join(missing)}: record it again")
+
+
+# --- training throughput (bench.json) ------------------------------------------------------------
+
+def check_bench(bench: dict) -> dict:
+    _need(bench, ("peak_gflops", "models"), "bench.json")
+    for kind in MODELS:
+        _need(bench["models"], (kind,), "bench.json's models")
+        _need(bench["models"][kind], [*LOOPS, *(f"{k}_gflops" for k in LOOPS),
+                                      *(f"{k}_fraction_of_peak" for k in LOOPS), "speedup_b64_vs_textbook"],
+              f"bench.json's {kind} entry")
+    return bench
+
+
+def bench_table(bench: dict) -> pd.DataFrame:
+    """One row per (model, training loop): images per second, GFLOP/s and fraction of the peak."""
+    check_bench(bench)
+    rows = [{"model": MODELS[kind], "training loop": label, "images/s": row[key],
+             "GFLOP/s": row[f"{key}_gflops"], "fraction of peak": row[f"{key}_fraction_of_peak"]}
+            for kind, row in bench["models"].items() if kind in MODELS for key, label in LOOPS.items()]
+    return pd.DataFrame(rows).set_index(["model", "training loop"])
+
+
+def bench_targets(bench: dict) -> list[dict]:
+    """The two throughput targets, each with its measurement and a computed verdict; the
+    convolutional model's figures, for which no number is set, are reported beside them."""
+    check_bench(bench)
+    mlp, conv = bench["models"]["mlp"], bench["models"]["conv"]
+    return [
+        {"target": f"MLP, batch 64: at least {SPEEDUP_B64:g}× the textbook loop's images/s",
+         "measured": f"{mlp['speedup_b64_vs_textbook']:.2f}×",
+         "verdict": verdict(mlp["speedup_b64_vs_textbook"] >= SPEEDUP_B64)},
+        {"target": f"MLP, batch 256: at least {PEAK_FRACTION_B256:.0%} of the matmul peak",
+         "measured": f"{mlp['ours_b256_fraction_of_peak']:.0%}",
+         "verdict": verdict(mlp["ours_b256_fraction_of_peak"] >= PEAK_FRACTION_B256)},
+        {"target": "conv, batch 256: fraction of the peak (reported, no number set)",
+         "measured": f"{conv['ours_b256_fraction_of_peak']:.0%} (batch 64: {conv['speedup_b64_vs_textbook']:.2f}× "
+                     "the textbook loop)", "verdict": "–"},
+    ]
+
+
+# --- the book's build time (build_times.json) -------------------------------------------------
+
+def check_build(times: dict) -> dict:
+    for profile, entry in times.items():
+        if not isinstance(entry, dict):
+            raise ValueError(f"build_times.json's {profile!r} should be an object")
+        _need(entry, ("cold", "warm", "cold_site", "warm_site", "cold_total", "warm_total",
+                      "models_trained_when_warm"), f"build_times.json's {profile!r} entry")
+        if not entry["cold"] or not entry["warm"]:
+            raise ValueError(f"build_times.json's {profile!r} entry has no page: record it again")
+    return times
+
+
+def measured_profiles(times: dict | None) -> list[str]:
+    return [p for p in PROFILES if times and p in times]
+
+
+def build_table(times: dict, profile: str) -> pd.DataFrame:
+    """One row per page, then the site build and the total: seconds from a cold and a warm cache."""
+    entry = check_build(times)[profile]
+    pages = list(dict.fromkeys([*entry["cold"], *entry["warm"]]))
+    table = pd.DataFrame({"cold cache (s)": [entry["cold"].get(p) for p in pages],
+                          "warm cache (s)": [entry["warm"].get(p) for p in pages]}, index=pages, dtype=float)
+    table.loc["site (jupyter-book)"] = [entry["cold_site"], entry["warm_site"]]
+    table.loc["total"] = [entry["cold_total"], entry["warm_total"]]
+    return table.rename_axis("page")
+
+
+def build_targets(times: dict | None) -> list[dict]:
+    """The three build-time targets, the warm rebuild for each profile; a profile not
+    measured yet gets a verdict that says so."""
+    times = check_build(times or {})
+    full, quick = times.get("full"), times.get("quick")
+    rows = [{"target": f"make book, full profile, cold cache: within {FULL_COLD_S // 60} min",
+             "measured": f"{full['cold_total'] / 60:.1f} min" if full else "–",
+             "verdict": verdict(full["cold_total"] <= FULL_COLD_S) if full else NOT_MEASURED}]
+    for name, entry in (("full", full), ("quick", quick)):
+        if entry is None:
+            rows.append({"target": f"warm rebuild, {name} profile: within {WARM_S // 60} min, no training",
+                         "measured": "–", "verdict": NOT_MEASURED})
+            continue
+        trained = len(entry["models_trained_when_warm"])
+        rows.append({"target": f"warm rebuild, {name} profile: within {WARM_S // 60} min, no training",
+                     "measured": f"{entry['warm_total']:.0f} s, {trained} model{'s' * (trained != 1)} trained",
+                     "verdict": verdict(entry["warm_total"] <= WARM_S and trained == 0)})
+    if quick:
+        slow = {p: s for p, s in quick["cold"].items() if s > QUICK_PAGE_S}
+        slowest = max(quick["cold"], key=quick["cold"].get)
+        rows.append({"target": f"every notebook's quick run (cold cache): within {QUICK_PAGE_S} s",
+                     "measured": f"slowest {slowest}, {quick['cold'][slowest]:.0f} s",
+                     "verdict": verdict(not slow) + (f" ({', '.join(slow)} over)" if slow else "")})
+    else:
+        rows.append({"target": f"every notebook's quick run (cold cache): within {QUICK_PAGE_S} s",
+                     "measured": "–", "verdict": NOT_MEASURED})
+    return rows
+
+
+def build_series(times: dict | None) -> dict[str, dict]:
+    """For plots.page_times: {"<profile> profile": {"cold cache": {page: s}, "warm cache": ...}}
+    for each measured profile."""
+    times = check_build(times or {})
+    return {f"{p} profile": {"cold cache": times[p]["cold"], "warm cache": times[p]["warm"]}
+            for p in measured_profiles(times)}
+
+
+# --- this execution's wall times (<book>/timings/*.json) -------------------------------------------
+
+def read_timings(timings_dir: str | Path) -> pd.DataFrame:
+    """One row per page executed into this book: its profile and wall time in seconds (empty when
+    tools/execute.py has written none)."""
+    rows = []
+    for path in sorted(Path(timings_dir).glob("*.json")):
+        entry = read_json(path)
+        _need(entry, ("notebook", "profile", "seconds"), str(path))
+        rows.append(entry)
+    return pd.DataFrame(rows, columns=["notebook", "profile", "seconds"]).set_index("notebook")

@@ -1,0 +1,133 @@
+"""Issue 7.7: the book build (tools/execute.py, what `make book` runs first) killed with SIGKILL
+while a notebook trains, then run again, finishes with one good cache entry and no kernel left.
+
+papermill's kernel runs in a session of its own (jupyter_client starts it with
+start_new_session), so killing the build's process group does not reach it: the test kills both
+groups, and also the build's group alone, where the orphaned kernel must notice and exit by itself.
+"""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import psutil
+import pytest
+
+from aelib.cache import load_run, run_path
+from aelib.config import TrainConfig
+
+pytestmark = pytest.mark.slow
+
+ROOT = Path(__file__).resolve().parent.parent
+TAG = "AELIB_TEST_KILL_BOOK"
+EPOCHS = list(range(11))  # one run of 10 epochs on 10,000 images: several seconds to kill it in
+TRAIN_SIZE = 10_000
+# What notebooks/01_epochs.ipynb builds from those parameters (its other parameters at their defaults).
+CFG = TrainConfig(model="mlp", latent=128, lr=1e-4, batch_size=64, seed=0, train_size=TRAIN_SIZE,
+                  epochs=max(EPOCHS))
+
+
+def _start_book(tmp, cache):
+    """tools/execute.py on page 01 in a process group of its own, its environment (which the
+    kernel inherits) tagged with `tmp` so that every process it starts can be found."""
+    cmd = [sys.executable, str(ROOT / "tools" / "execute.py"), "01_epochs", "--profile", "tiny",
+           "--out", str(tmp / "book"), "-p", "cache_dir", str(cache), "-p", "train_size", str(TRAIN_SIZE),
+           "-p", "epochs", json.dumps(EPOCHS)]
+    with open(tmp / "book.log", "a") as log:
+        return subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, TAG: str(tmp)},
+                                start_new_session=True)
+
+
+def _tagged(tmp):
+    """The live processes started by _start_book(tmp, ...), its kernels included."""
+    found = []
+    for p in psutil.process_iter():
+        try:
+            if p.environ().get(TAG) == str(tmp):
+                found.append(p)
+        except psutil.Error:  # another user's process, or one that just exited
+            pass
+    return found
+
+
+def _kernels(tmp):
+    return [p for p in _tagged(tmp) if "ipykernel_launcher" in " ".join(p.cmdline())]
+
+
+@pytest.fixture
+def no_leftovers(tmp_path):
+    """Whatever happens in the test, kill what it started (by pid, tagged with this tmp_path)."""
+    yield
+    for p in _tagged(tmp_path):
+        try:
+            p.kill()
+        except psutil.Error:
+            pass
+
+
+def _gone(procs, timeout):
+    _, alive = psutil.wait_procs(procs, timeout=timeout)
+    return not alive
+
+
+def _good_entries(runs, mnist):
+    """Every file a reader of the cache would take as a model must load whole and match its name."""
+    entries = sorted(runs.glob("*.pt"))
+    for p in entries:
+        assert p == run_path(runs.parent, CFG, mnist.sha256), f"unexpected cache entry {p.name}"
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # load_run warns (and returns None) on a corrupt file
+            assert load_run(p, CFG, mnist.sha256) is not None
+    return entries
+
+
+@pytest.mark.parametrize("kill", ["build and kernel", "build only"])
+def test_killed_book_build_reruns_to_one_good_cache_entry(mnist, cache_dir, tmp_path, no_leftovers, kill):
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    for f in cache_dir.glob("mnist-*.npz"):  # the converted data, not any model
+        os.link(f, cache / f.name)
+    runs = cache / "runs"
+    results = tmp_path / "book" / "results" / "01_epochs.json"
+
+    proc = _start_book(tmp_path, cache)
+    deadline = time.monotonic() + 300
+    while not (runs.exists() and list(runs.glob("*.pt.lock"))):  # cached_run locks, then trains
+        assert proc.poll() is None, (tmp_path / "book.log").read_text()[-3000:]
+        assert time.monotonic() < deadline, "training never started"
+        time.sleep(0.05)
+    time.sleep(0.5)  # into the first epochs
+    kernels = _kernels(tmp_path)
+    assert len(kernels) == 1 and proc.poll() is None
+    assert not run_path(cache, CFG, mnist.sha256).exists(), "trained before the kill: raise EPOCHS or TRAIN_SIZE"
+    os.killpg(proc.pid, signal.SIGKILL)
+    if kill == "build and kernel":
+        os.killpg(os.getpgid(kernels[0].pid), signal.SIGKILL)
+    proc.wait()
+    assert _gone(kernels, timeout=20), "the kernel outlived the killed build"
+    assert not results.exists()  # killed before the page finished
+
+    assert _good_entries(runs, mnist) == []  # killed mid-training: nothing stored under a final name
+    stray = [p for p in runs.iterdir() if p.name.endswith(".tmp")]
+    assert not stray, stray
+
+    again = _start_book(tmp_path, cache)
+    seen = []  # the rerun's kernels, gathered while it runs
+    while again.poll() is None:
+        seen += [k for k in _kernels(tmp_path) if k not in seen]
+        assert time.monotonic() < deadline + 600, "the rerun hangs"
+        time.sleep(0.5)
+    assert again.returncode == 0, (tmp_path / "book.log").read_text()[-3000:]
+    assert seen and _gone(seen, timeout=20), "the rerun left its kernel running"
+    assert (tmp_path / "book" / "01_epochs.ipynb").exists()
+    out = json.loads(results.read_text())
+    assert out["epochs"] == EPOCHS and TrainConfig.from_dict(out["config"]) == CFG
+    (entry,) = _good_entries(runs, mnist)  # exactly one entry, whole, for this config
+    run = load_run(entry, CFG, mnist.sha256)
+    assert run.history.epochs_done == max(EPOCHS) and set(EPOCHS) <= set(run.snapshots)
+    assert out["val_loss"] == run.history.val_loss  # the page shows the stored run
+    assert _tagged(tmp_path) == []

@@ -1,0 +1,134 @@
+"""The Performance page's readers: recorded measurements against issue 6's targets."""
+import json
+
+import pytest
+
+from aelib import perf
+
+# Shaped like `python -m aelib.bench --json` on the 2-core CPU (numbers rounded).
+BENCH = {
+    "machine": {"platform": "Linux-x86_64", "processor": "", "threads": 2, "torch": "2.13.0+cpu"},
+    "peak_gflops": 190.0, "images": 20000,
+    "models": {kind: {
+        "train_flops_per_image": flops, "textbook_b64": tb, "ours_b64": o64, "ours_b256": o256,
+        **{f"{k}_gflops": v * flops / 1e9 for k, v in (("textbook_b64", tb), ("ours_b64", o64), ("ours_b256", o256))},
+        **{f"{k}_fraction_of_peak": v * flops / 1e9 / 190.0
+           for k, v in (("textbook_b64", tb), ("ours_b64", o64), ("ours_b256", o256))},
+        "speedup_b64_vs_textbook": o64 / tb}
+        for kind, flops, tb, o64, o256 in (("mlp", 4.8e6, 15_600.0, 29_400.0, 36_800.0),
+                                          ("conv", 1.08e7, 10_500.0, 11_800.0, 15_300.0))},
+}
+
+# Shaped like tools/measure_build.py's output with the quick profile measured, full not yet.
+PAGES = {"01_epochs": (48.0, 4.1), "02_learning_rate": (20.1, 3.9), "03_latent_size": (71.5, 5.2),
+         "04_foreign_images": (12.1, 4.0), "05_compression_ratio": (27.4, 6.3), "07_denoising": (58.0, 9.7),
+         "index": (5.4, 5.3), "performance": (5.3, 5.2), "reproducibility": (7.0, 6.8)}
+QUICK = {"cold": {p: c for p, (c, _) in PAGES.items()}, "warm": {p: w for p, (_, w) in PAGES.items()},
+         "cold_site": 41.0, "warm_site": 12.0, "models_trained_when_warm": [], "models": 23,
+         "machine": {"platform": "Linux-x86_64", "cpu_count": 2}, "date": "2026-11-24"}
+QUICK["cold_total"] = sum(QUICK["cold"].values()) + QUICK["cold_site"]
+QUICK["warm_total"] = sum(QUICK["warm"].values()) + QUICK["warm_site"]
+
+
+def test_bench_table_and_targets():
+    table = perf.bench_table(BENCH)
+    assert table.shape == (6, 3)
+    assert table.loc[("MLP", "ours, batch 256"), "images/s"] == 36_800.0
+    assert table.loc[("conv", "textbook loop, batch 64"), "fraction of peak"] == pytest.approx(10_500 * 1.08e7 / 1.9e11)
+    targets = perf.bench_targets(BENCH)
+    assert [t["verdict"] for t in targets] == ["does not hold", "holds", "–"]  # 1.88x < 2.5x; 93% >= 80%
+    assert targets[0]["measured"] == "1.88×" and targets[1]["measured"] == "93%"
+
+
+def test_bench_target_at_the_limit_holds():
+    bench = json.loads(json.dumps(BENCH))
+    bench["models"]["mlp"]["speedup_b64_vs_textbook"] = perf.SPEEDUP_B64
+    assert perf.bench_targets(bench)[0]["verdict"] == "holds"
+
+
+def test_bench_with_a_missing_key_names_it():
+    bench = json.loads(json.dumps(BENCH))
+    del bench["models"]["conv"]["ours_b256_gflops"]
+    with pytest.raises(ValueError, match="conv entry lacks ours_b256_gflops"):
+        perf.bench_table(bench)
+    with pytest.raises(ValueError, match="lacks peak_gflops"):
+        perf.bench_targets({"models": {}})
+
+
+def test_nothing_measured_says_so():
+    assert perf.measured_profiles(None) == [] and perf.build_series({}) == {}
+    rows = perf.build_targets(None)
+    assert len(rows) == 4 and all(r["verdict"] == perf.NOT_MEASURED and r["measured"] == "–" for r in rows)
+
+
+def test_only_quick_measured():
+    times = {"quick": QUICK}
+    assert perf.measured_profiles(times) == ["quick"]
+    rows = {r["target"]: r for r in perf.build_targets(times)}
+    full_cold, full_warm, quick_warm, per_page = rows.values()
+    assert full_cold["verdict"] == full_warm["verdict"] == perf.NOT_MEASURED
+    assert quick_warm["verdict"] == "holds" and quick_warm["measured"] == "62 s, 0 models trained"
+    assert per_page["verdict"] == "does not hold (03_latent_size over)"
+    assert per_page["measured"] == "slowest 03_latent_size, 72 s"
+    assert list(perf.build_series(times)) == ["quick profile"]
+
+
+def test_full_profile_verdicts():
+    full = {**QUICK, "cold_total": 19 * 60.0, "warm_total": 130.0, "models_trained_when_warm": ["ab12.pt"]}
+    rows = perf.build_targets({"full": full, "quick": QUICK})
+    assert rows[0]["verdict"] == "holds" and rows[0]["measured"] == "19.0 min"
+    assert rows[1]["verdict"] == "does not hold" and rows[1]["measured"] == "130 s, 1 model trained"
+
+
+def test_build_table_has_every_page_the_site_and_the_total():
+    table = perf.build_table({"quick": QUICK}, "quick")
+    assert list(table.index) == [*PAGES, "site (jupyter-book)", "total"]
+    assert table.loc["total", "cold cache (s)"] == pytest.approx(QUICK["cold_total"])
+    assert table.loc["03_latent_size", "warm cache (s)"] == 5.2
+
+
+def test_malformed_build_times_are_refused():
+    with pytest.raises(ValueError, match="'quick' entry lacks warm_total"):
+        perf.build_targets({"quick": {k: v for k, v in QUICK.items() if k != "warm_total"}})
+    with pytest.raises(ValueError, match="should be an object"):
+        perf.build_targets({"quick": [1, 2]})
+    with pytest.raises(ValueError, match="no page"):
+        perf.build_targets({"quick": {**QUICK, "cold": {}}})
+
+
+def test_read_json(tmp_path):
+    assert perf.read_json(tmp_path / "build_times.json") is None
+    (tmp_path / "bad.json").write_text("{not json")
+    with pytest.raises(ValueError, match="bad.json is not valid JSON"):
+        perf.read_json(tmp_path / "bad.json")
+    (tmp_path / "list.json").write_text("[1, 2]")
+    with pytest.raises(ValueError, match="should hold a JSON object"):
+        perf.read_json(tmp_path / "list.json")
+    (tmp_path / "bench.json").write_text(json.dumps(BENCH))
+    assert perf.read_json(tmp_path / "bench.json") == BENCH
+
+
+def test_read_timings(tmp_path):
+    assert perf.read_timings(tmp_path).empty
+    for name, profile, s in (("02_learning_rate", "quick", 20.1), ("01_epochs", "full", 1209.0)):
+        (tmp_path / f"{name}.json").write_text(json.dumps({"notebook": name, "profile": profile, "seconds": s}))
+    t = perf.read_timings(tmp_path)
+    assert list(t.index) == ["01_epochs", "02_learning_rate"] and t.loc["01_epochs", "profile"] == "full"
+    (tmp_path / "03_latent_size.json").write_text(json.dumps({"notebook": "03_latent_size"}))
+    with pytest.raises(ValueError, match="03_latent_size.json lacks profile, seconds"):
+        perf.read_timings(tmp_path)
+
+
+def test_figures():
+    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
+
+    from aelib import plots
+    fig = plots.grouped_bars({"images/s": {"MLP": {"a": 1.0, "b": 2.0}, "conv": {"a": 0.5, "b": 1.0}},
+                              "fraction": {"MLP": {"a": 0.4, "b": 0.9}}},
+                             lines={"fraction": (0.8, "target")}, formats={"fraction": "{:.0%}"})
+    assert isinstance(fig, Figure) and len(fig.axes[0].patches) == 4
+    fig2 = plots.page_times({**perf.build_series({"quick": QUICK}), "this execution": "nothing yet"},
+                            limits={"quick profile": (60, "60 s")})
+    assert len(fig2.axes) == 2 and len(fig2.axes[0].patches) == 2 * len(PAGES)
+    plt.close("all")
