@@ -104,9 +104,12 @@ def measured_profiles(times: dict | None) -> list[str]:
 
 
 def build_table(times: dict, profile: str) -> pd.DataFrame:
-    """One row per page, then the site build and the total: seconds from a cold and a warm cache."""
-    entry = check_build(times)[profile]
-    pages = list(dict.fromkeys([*entry["cold"], *entry["warm"]]))
+    """One row per page, then the site build and the total: seconds from a cold and a warm cache.
+    The rows are every page measured in any profile, in the book's order (sections first), so
+    that the tables of two profiles line up; a page this profile did not measure is NaN."""
+    times = check_build(times)
+    entry = times[profile]
+    pages = sorted({page for e in times.values() for page in (*e["cold"], *e["warm"])})
     table = pd.DataFrame({"cold cache (s)": [entry["cold"].get(p) for p in pages],
                           "warm cache (s)": [entry["warm"].get(p) for p in pages]}, index=pages, dtype=float)
     table.loc["site (jupyter-book)"] = [entry["cold_site"], entry["warm_site"]]

@@ -85,6 +85,12 @@ def test_build_table_has_every_page_the_site_and_the_total():
     assert list(table.index) == [*PAGES, "site (jupyter-book)", "total"]
     assert table.loc["total", "cold cache (s)"] == pytest.approx(QUICK["cold_total"])
     assert table.loc["03_latent_size", "warm cache (s)"] == 5.2
+    first = sorted(PAGES)[0]  # a profile that did not measure a page: same rows, NaN there
+    other = {**QUICK, "cold": {p: v for p, v in QUICK["cold"].items() if p != first},
+             "warm": {p: v for p, v in QUICK["warm"].items() if p != first}}
+    both = {"quick": QUICK, "full": other}
+    assert list(perf.build_table(both, "full").index) == list(perf.build_table(both, "quick").index)
+    assert perf.build_table(both, "full")["cold cache (s)"].isna().sum() == 1
 
 
 def test_malformed_build_times_are_refused():
