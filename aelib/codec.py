@@ -301,7 +301,10 @@ def save(codec: Codec, cache_dir) -> Path:
 def _load_file(path: Path, cache_dir) -> Codec:
     with np.load(path, allow_pickle=False) as z:
         meta = json.loads(bytes(z["meta"]).decode())
-        table = entropy.make_table(z["lo"], z["probs"])
+        # the stored float32 values are the fitted table's own (make_table rounds to float32):
+        # taken as they are, not normalised again, so that the table and the codec's key come back
+        # bit for bit
+        table = entropy.FactorizedTable(np.asarray(z["lo"], dtype=np.int32), z["probs"].astype(np.float64))
     cfg = TrainConfig.from_dict(meta["config"])
     spec = CodecSpec(cfg, meta["rel_step"])
     path = run_path(cache_dir, cfg, meta["data_sha256"])
@@ -312,13 +315,18 @@ def _load_file(path: Path, cache_dir) -> Codec:
     return Codec(spec, meta["data_sha256"], float(meta["step"]), table, run.model(device="cpu"))
 
 
+def is_cached(spec: CodecSpec, data_sha256: str, cache_dir) -> bool:
+    """Whether the cache holds a fitted codec file for `spec` (for_spec then needs no latents)."""
+    return any(_codec_dir(cache_dir).glob(f"{spec.spec_id(data_sha256)[:16]}-*.npz"))
+
+
 def for_spec(spec: CodecSpec, run: Run, data: MNIST, cache_dir, y_train: torch.Tensor | None = None) -> Codec:
     """The codec for `spec` from the cache, or fitted now from `run` and stored there."""
     sid = spec.spec_id(data.sha256)[:16]
     for path in sorted(_codec_dir(cache_dir).glob(f"{sid}-*.npz")):
         try:
             codec = _load_file(path, cache_dir)
-        except (OSError, ValueError, KeyError):
+        except (OSError, ValueError, KeyError) as e:
             continue  # unreadable or stale: fit again below
         if codec.key.hex() == path.stem.split("-")[1]:
             return codec

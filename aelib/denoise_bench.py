@@ -33,7 +33,7 @@ from .noise import check_noise_kind, noisy_copy
 
 NETWORKS = ("dae-conv", "dae-mlp", "ae-conv", "ae-mlp")
 METHODS = NETWORKS + tuple(denoisers.DENOISERS)
-CLASSICAL_VERSION = 1  # bump when a classical method's output changes (invalidates cache_dir/denoised)
+SCORES_VERSION = 1  # bump when a method's output or its scoring changes (invalidates cache_dir/denoised)
 Z95 = 1.959964  # two-sided 95% quantile of the normal distribution
 
 
@@ -182,10 +182,10 @@ def run(networks: Mapping[str, Mapping[float, nn.Module]], classical: Mapping[st
     networks: name -> {factor: model} (the same model at every factor, or one per factor).
     classical: name -> {factor: tuned parameter}, names from `denoisers.DENOISERS`.
     Slow classical methods denoise the first `slow_subset` images only, across `workers`
-    processes; the others denoise all of them in this process. With `cache_dir`, each classical
-    method's per-image scores, time and examples at each factor are kept under
-    cache_dir/denoised, keyed on the method, its parameter and the exact noisy and clean images,
-    so that a second execution does not spend the minutes again (networks are fast: never cached)."""
+    processes; the others denoise all of them in this process. With `cache_dir`, each method's
+    per-image scores, time and examples at each factor are kept under cache_dir/denoised, keyed
+    on the method, its parameter (a network: its weights) and the exact noisy and clean images,
+    so that a second execution does not spend the minutes again."""
     kind = check_noise_kind(kind)
     factors = check_float_list("noise_factors", list(factors), 0.0, 1.0)
     n_subset = min(check_slow_subset(slow_subset), len(clean))
@@ -218,24 +218,31 @@ def _one_factor(f, networks, classical, methods, noisy_scores, clean, kind, seed
     noisy_scores.add(clean, x, 0.0, n_subset)
     ex = {"clean": clean[:keep].clone(), "noisy": x[:keep].clone()}
     for name, per_f in networks.items():
-        out, sec = _time_network(per_f[f], x)
-        methods[name].add(clean, out, sec, n_subset)
-        ex[name] = out[:keep].clone()
+        model = per_f[f]
+        weights = hashlib.sha256()
+        for k, t in sorted(model.state_dict().items()):
+            weights.update(k.encode() + t.detach().cpu().contiguous().numpy().tobytes())
+        p, s, sec, ex[name] = _scored(name, {"weights": weights.hexdigest()}, x, clean, keep, cache_dir,
+                                      lambda: _time_network(model, x))
+        methods[name].add_per_image(p, s, sec, n_subset)
     for name, per_f in classical.items():
         n = methods[name].n_images
         slow = denoisers.get(name).slow
-        p, s, sec, ex[name] = _classical(name, per_f[f], x[:n], clean[:n], keep, workers if slow else 1,
-                                         pool if slow else None, cache_dir)
+        p, s, sec, ex[name] = _scored(name, {"value": per_f[f]}, x[:n], clean[:n], keep, cache_dir,
+                                      lambda: denoisers.denoise(name, x[:n], per_f[f], workers if slow else 1,
+                                                                pool if slow else None))
         methods[name].add_per_image(p, s, sec, n_subset)
     return ex
 
 
-def _classical(name, value, x, clean, keep, workers, pool, cache_dir):
-    """One classical method on noisy images x: per-image PSNR and SSIM against `clean`, seconds
-    per image and the first `keep` outputs, from the cache when it holds them."""
+def _scored(name, ident, x, clean, keep, cache_dir, compute):
+    """One method's per-image PSNR and SSIM against `clean` on noisy images x, its seconds per
+    image and its first `keep` outputs: from the cache when it holds them (keyed on the method,
+    `ident` -- its parameter, or a network's weights -- and the exact images), else `compute()`
+    -> (outputs, seconds per image)."""
     path = None
     if cache_dir is not None:
-        h = hashlib.sha256(json.dumps({"method": name, "value": value, "keep": keep, "version": CLASSICAL_VERSION},
+        h = hashlib.sha256(json.dumps({"method": name, **ident, "keep": keep, "version": SCORES_VERSION},
                                       sort_keys=True).encode())
         for t in (x, clean):
             h.update(t.contiguous().numpy().tobytes())
@@ -246,7 +253,7 @@ def _classical(name, value, x, clean, keep, workers, pool, cache_dir):
                     return z["psnr"], z["ssim"], float(z["seconds"]), torch.from_numpy(z["examples"])
             except (OSError, ValueError, KeyError, zipfile.BadZipFile):
                 pass  # damaged: compute again
-    out, sec = denoisers.denoise(name, x, value, workers, pool)
+    out, sec = compute()
     p, s, examples = psnr(clean, out).numpy(), ssim(clean, out).numpy(), out[:keep].clone()
     if path is not None:
         with atomic_write(path) as tmp:

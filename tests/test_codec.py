@@ -153,3 +153,12 @@ def test_a_count_the_payload_cannot_hold_is_refused_at_once(codec, x):
     assert codec.table.min_bits() * 90_000 > 8 * (len(blob) - h.size) + C.SLACK_BITS
     with pytest.raises(C.CorruptFile, match="cannot fit"):
         codec.decompress(forged)
+
+
+@pytest.mark.parametrize("step", [0.1, 0.2, 0.4, 0.8, 1.0, 1.6])
+def test_a_reloaded_codec_is_the_fitted_one_bit_for_bit(mnist, cache_dir, step):
+    spec = C.CodecSpec(CONV, step)
+    fitted = C.fit(spec, cached_run(CONV, mnist, cache_dir), mnist)
+    path = C.save(fitted, cache_dir / f"reload-{step}")
+    again = C._load_file(path, cache_dir)  # the network from the shared cache, the table from the file
+    assert again.key == fitted.key and again.table.digest() == fitted.table.digest() and again.step == fitted.step

@@ -276,17 +276,24 @@ def test_load_networks_trains_each_config_once(mnist, tmp_path, monkeypatch):
 
 
 def test_classical_results_are_cached(mnist, tmp_path, monkeypatch):
-    x = _digits(mnist, 10)
-    first = bench.run({}, {"median": {0.3: 3}}, x, [0.3], "gaussian", 0, 4, keep=2, cache_dir=tmp_path)
+    x, net = _digits(mnist, 10), {"ae-conv": {0.3: _Blur()}}
+    first = bench.run(net, {"median": {0.3: 3}}, x, [0.3], "gaussian", 0, 4, keep=2, cache_dir=tmp_path)
     assert len(list((tmp_path / "denoised").glob("median-*.npz"))) == 1
+    assert len(list((tmp_path / "denoised").glob("ae-conv-*.npz"))) == 1
 
     def boom(*a, **k):
         raise AssertionError("denoised again despite the cache")
 
     monkeypatch.setattr(denoisers, "denoise", boom)
-    again = bench.run({}, {"median": {0.3: 3}}, x, [0.3], "gaussian", 0, 4, keep=2, cache_dir=tmp_path)
+    monkeypatch.setattr(bench, "_time_network", boom)
+    again = bench.run(net, {"median": {0.3: 3}}, x, [0.3], "gaussian", 0, 4, keep=2, cache_dir=tmp_path)
     assert again.to_dict() == first.to_dict()
     assert torch.equal(again.examples[0.3]["median"], first.examples[0.3]["median"])
+    other = _Blur()
+    with torch.no_grad():
+        other.w.mul_(0.5)  # other weights: another key
+    with pytest.raises(AssertionError, match="denoised again"):
+        bench.run({"ae-conv": {0.3: other}}, {}, x, [0.3], "gaussian", 0, 4, keep=2, cache_dir=tmp_path)
     with pytest.raises(AssertionError, match="denoised again"):  # another parameter: another key
         bench.run({}, {"median": {0.3: 5}}, x, [0.3], "gaussian", 0, 4, keep=2, cache_dir=tmp_path)
     (path,) = (tmp_path / "denoised").glob("median-*.npz")

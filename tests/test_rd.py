@@ -91,3 +91,21 @@ def test_counted_ways():
                           "ours-rate, entropy estimate"]
     assert ways["ours-rate, one stream"][0]["bpp"] == 0.21
     assert list(rd.counted_ways(pts, "webp")) == ["webp, whole files", "webp, payload only"]
+
+
+def test_evaluate_ours_measures_each_point_once(mnist, tmp_path, monkeypatch):
+    cfg = TrainConfig(model="mlp", latent=8, hidden=32, epochs=1, lr=1e-3, train_size=512, val_size=256)
+    specs = [C.CodecSpec(cfg, s) for s in (0.5, 1.0)]
+    x = to_float(mnist.test_images[:20])
+    first, codecs = rd.evaluate_ours(specs, mnist, x, tmp_path)
+    assert [p["setting"] for p in first] == [s.name for s in specs] and set(codecs) == {s.name for s in specs}
+    assert len(list((tmp_path / "rdpoints").glob("*.json"))) == 2
+
+    def boom(*a, **k):
+        raise AssertionError("measured or fitted again despite the cache")
+
+    monkeypatch.setattr(rd, "ours_point", boom)
+    monkeypatch.setattr(C, "training_latents", boom)  # codecs cached too: no pass over the training set
+    assert rd.evaluate_ours(specs, mnist, x, tmp_path)[0] == first
+    with pytest.raises(AssertionError, match="measured or fitted again"):  # other images: another key
+        rd.evaluate_ours(specs, mnist, x[:10], tmp_path)

@@ -66,15 +66,45 @@ def measure(profile: str, cache: Path | None = None, pages: list[str] | None = N
             "date": time.strftime("%Y-%m-%d")}
 
 
+def measure_warm(profile: str, cache: Path, pages: list[str] | None = None) -> dict:
+    """Warm only, from an existing cache that already holds this profile's models: every page is
+    executed once to fill what the cache may still lack, then again, timed; the second pass must
+    train nothing."""
+    stems = pages or sorted(p.stem for p in (ROOT / "profiles").glob("*.yaml"))
+    if not (cache / "runs").is_dir():
+        raise SystemExit(f"{cache} holds no models: --warm-only needs a filled cache")
+    with tempfile.TemporaryDirectory() as tmp:
+        book = Path(tmp) / "root" / "book"
+        book.mkdir(parents=True)
+        for name in ("_config.yml", "_toc.yml"):
+            (Path(tmp) / "root" / name).write_text((ROOT / name).read_text())
+        for page in (ROOT / "book").glob("*.md"):
+            (book / page.name).write_text(page.read_text())
+        _execute(stems, profile, cache.resolve(), book)
+        before = _models(cache)
+        warm = _execute(stems, profile, cache.resolve(), book)
+        warm_site = _site(book)
+        retrained = sorted(k for k, v in _models(cache).items() if before.get(k) != v)
+    return {"warm": warm, "warm_site": warm_site, "warm_total": sum(warm.values()) + warm_site,
+            "models_trained_when_warm": retrained, "warm_date": time.strftime("%Y-%m-%d")}
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--profile", default="quick", choices=("full", "quick", "tiny"))
     ap.add_argument("--out", type=Path, default=ROOT / "measurements" / "build_times.json")
     ap.add_argument("--cache", type=Path, help="keep the models in this new directory (default: a temporary one)")
     ap.add_argument("--pages", nargs="+", help="only these pages (default: every profiles/<page>.yaml)")
+    ap.add_argument("--warm-only", action="store_true",
+                    help="measure the warm rebuild alone with --cache (filled); keeps the recorded cold figures")
     args = ap.parse_args(argv)
-    result = measure(args.profile, args.cache, args.pages)
     table = json.loads(args.out.read_text()) if args.out.exists() else {}
+    if args.warm_only:
+        if args.cache is None or args.profile not in table:
+            raise SystemExit("--warm-only needs --cache and a cold measurement of the profile already recorded")
+        result = {**table[args.profile], **measure_warm(args.profile, args.cache, args.pages)}
+    else:
+        result = measure(args.profile, args.cache, args.pages)
     table[args.profile] = result
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(table, indent=1) + "\n")
