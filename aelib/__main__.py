@@ -113,10 +113,10 @@ def encode(args) -> str:
 
 
 def decode(args) -> str:
-    import numpy as np
     from PIL import Image
     from . import codec as C
     from .atomic import atomic_write
+    from .rd import to_uint8
     blob = _read_file(args.input)
     header = C.read_header(blob)
     try:
@@ -125,7 +125,7 @@ def decode(args) -> str:
         raise C.MissingModel(f"{e}: encode the image again with this cache, or point --cache-dir at the "
                              f"cache that encoded it; if that cache lost the model, {HOW_TO_TRAIN}") from None
     x_hat = codec.decompress(blob)
-    pixels = np.rint(x_hat.numpy()[:, 0] * 255).clip(0, 255).astype(np.uint8)  # (N, 28, 28)
+    pixels = to_uint8(x_hat).numpy()  # (N, 28, 28)
     targets = [args.output] if len(pixels) == 1 else [args.output / f"{i:05d}.png" for i in range(len(pixels))]
     if len(pixels) > 1 and args.output.exists() and not args.output.is_dir():
         raise CliError(f"{args.output}: the file holds {len(pixels)} images: give a directory, not a file")

@@ -44,6 +44,7 @@ from .atomic import atomic_write
 from .cache import cache_key, load_run, run_path
 from .config import TrainConfig
 from .data import MNIST, split, to_float
+from .models import update_digest
 from .train import Run
 
 MAGIC = b"AE"
@@ -181,9 +182,7 @@ class Codec:
         h = hashlib.sha256(json.dumps({"run": cache_key(self.spec.config, self.data_sha256),
                                        "step": float(self.step), "format": VERSION}, sort_keys=True).encode())
         h.update(self.table.digest())
-        for name, t in sorted(self.model.state_dict().items()):
-            if name.startswith("g_s"):
-                h.update(name.encode() + t.detach().cpu().contiguous().numpy().tobytes())
+        update_digest(h, self.model, "g_s")
         return h.digest()[:KEY_BYTES]
 
     # -- the two halves of the network, and the quantizer
@@ -298,7 +297,9 @@ def save(codec: Codec, cache_dir) -> Path:
     return path
 
 
-def _load_file(path: Path, cache_dir) -> Codec:
+def _load_file(path: Path, cache_dir, run: Run | None = None) -> Codec:
+    """The codec stored at `path`, its network from `run` when the caller has it loaded, else
+    from the cache."""
     with np.load(path, allow_pickle=False) as z:
         meta = json.loads(bytes(z["meta"]).decode())
         # the stored float32 values are the fitted table's own (make_table rounds to float32):
@@ -308,7 +309,8 @@ def _load_file(path: Path, cache_dir) -> Codec:
     cfg = TrainConfig.from_dict(meta["config"])
     spec = CodecSpec(cfg, meta["rel_step"])
     path = run_path(cache_dir, cfg, meta["data_sha256"])
-    run = load_run(path, cfg, meta["data_sha256"])
+    if run is None or run.config != cfg:
+        run = load_run(path, cfg, meta["data_sha256"])
     if run is None:
         raise MissingModel(f"the codec {spec.name} needs the trained model {path.name}, which is not in the "
                            f"cache {cache_dir}")
@@ -325,8 +327,8 @@ def for_spec(spec: CodecSpec, run: Run, data: MNIST, cache_dir, y_train: torch.T
     sid = spec.spec_id(data.sha256)[:16]
     for path in sorted(_codec_dir(cache_dir).glob(f"{sid}-*.npz")):
         try:
-            codec = _load_file(path, cache_dir)
-        except (OSError, ValueError, KeyError) as e:
+            codec = _load_file(path, cache_dir, run)
+        except (OSError, ValueError, KeyError):
             continue  # unreadable or stale: fit again below
         if codec.key.hex() == path.stem.split("-")[1]:
             return codec

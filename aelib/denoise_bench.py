@@ -29,6 +29,7 @@ from .cache import cache_key, cached_run
 from .config import TrainConfig, check_float_list
 from .data import MNIST, split, to_float
 from .metrics import psnr, reconstruct, ssim
+from .models import update_digest
 from .noise import check_noise_kind, noisy_copy
 
 NETWORKS = ("dae-conv", "dae-mlp", "ae-conv", "ae-mlp")
@@ -218,10 +219,8 @@ def _one_factor(f, networks, classical, methods, noisy_scores, clean, kind, seed
     noisy_scores.add(clean, x, 0.0, n_subset)
     ex = {"clean": clean[:keep].clone(), "noisy": x[:keep].clone()}
     for name, per_f in networks.items():
-        model = per_f[f]
-        weights = hashlib.sha256()
-        for k, t in sorted(model.state_dict().items()):
-            weights.update(k.encode() + t.detach().cpu().contiguous().numpy().tobytes())
+        model, weights = per_f[f], hashlib.sha256()
+        update_digest(weights, model)
         p, s, sec, ex[name] = _scored(name, {"weights": weights.hexdigest()}, x, clean, keep, cache_dir,
                                       lambda: _time_network(model, x))
         methods[name].add_per_image(p, s, sec, n_subset)

@@ -7,12 +7,12 @@ row or a panel that says so instead of failing.
 """
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import report
+from .results import read_json
 from .rd import OURS, bpp_at, frontier
 
 # The sections in the book's order: (page, the question it answers, as its title asks it).
@@ -35,14 +35,7 @@ PROFILES = {  # what each profile of profiles/<page>.yaml means for the numbers 
 
 def read_sections(results_dir: str | Path, stems=None) -> dict[str, dict | None]:
     """{page: its results, or None when the page has not written them yet}."""
-    out = {}
-    for stem in stems or [s for s, _ in SECTIONS]:
-        path = Path(results_dir) / f"{stem}.json"
-        try:
-            out[stem] = json.loads(path.read_text()) if path.is_file() else None
-        except ValueError as e:
-            raise ValueError(f"{path} is not valid JSON ({e}): execute the page {stem} again") from e
-    return out
+    return {stem: read_json(Path(results_dir) / f"{stem}.json") for stem in stems or [s for s, _ in SECTIONS]}
 
 
 # --- the table: one row per section --------------------------------------------------------------

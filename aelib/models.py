@@ -79,3 +79,11 @@ def build_model(cfg: TrainConfig) -> nn.Module:
 
 def count_parameters(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
+
+
+def update_digest(h, model: nn.Module, prefix: str = "") -> None:
+    """Feed a hash object the names and bytes of `model`'s tensors whose names start with
+    `prefix`, in name order: what identifies exactly these weights."""
+    for name, t in sorted(model.state_dict().items()):
+        if name.startswith(prefix):
+            h.update(name.encode() + t.detach().cpu().contiguous().numpy().tobytes())

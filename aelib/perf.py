@@ -3,10 +3,11 @@
 wall times tools/execute.py wrote for this execution, each set against the book's speed targets."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pandas as pd
+
+from .results import read_json  # noqa: F401 (the page reads bench.json and build_times.json through it)
 
 # The speed targets on a 2-core CPU.
 SPEEDUP_B64 = 2.5  # MLP training, ours at batch 64 against the textbook DataLoader loop
@@ -20,21 +21,6 @@ MODELS = {"mlp": "MLP", "conv": "conv"}
 PROFILES = ("full", "quick")  # the profiles whose builds are measured
 MEASURE = "python tools/measure_build.py --profile {}"
 NOT_MEASURED = "not measured yet"
-
-
-def read_json(path: str | Path) -> dict | None:
-    """The file's contents, or None when it does not exist; a file that is not a JSON object
-    raises ValueError naming it."""
-    path = Path(path)
-    if not path.is_file():
-        return None
-    try:
-        data = json.loads(path.read_text())
-    except ValueError as e:
-        raise ValueError(f"{path} is not valid JSON: {e}") from e
-    if not isinstance(data, dict):
-        raise ValueError(f"{path} should hold a JSON object, not {type(data).__name__}")
-    return data
 
 
 def verdict(ok: bool) -> str:

@@ -94,11 +94,24 @@ def standard_points(images: np.ndarray, settings: dict | None = None, cache_dir=
     key = hashlib.sha256(images.tobytes() + json.dumps(
         {"settings": settings, "pil": PIL.__version__, "version": STD_VERSION}, sort_keys=True).encode()).hexdigest()
     path = Path(cache_dir) / "stdcodecs" / f"{key[:24]}.json" if cache_dir is not None else None
-    if path is not None and path.is_file():
+    return _cached_json(path, lambda: _standard_points(images, settings))
+
+
+def _cached_json(path: Path | None, compute):
+    """What `path` holds, or compute() written there (atomically) when it holds nothing readable."""
+    if path is not None:
         try:
             return json.loads(path.read_text())
         except (OSError, ValueError):
-            pass  # damaged: measure again
+            pass  # not there yet, or damaged: compute
+    value = compute()
+    if path is not None:
+        with atomic_write(path) as tmp:
+            tmp.write_text(json.dumps(value))
+    return value
+
+
+def _standard_points(images: np.ndarray, settings: dict) -> list[dict]:
     x = to_float(torch.from_numpy(images))
     points = []
     for codec, values in settings.items():
@@ -114,9 +127,6 @@ def standard_points(images: np.ndarray, settings: dict | None = None, cache_dir=
                 p["bpp_stream"] = 8 * whole / len(images) / PIXELS
                 p["bytes_stream"] = whole / len(images)
             points.append(p)
-    if path is not None:
-        with atomic_write(path) as tmp:
-            tmp.write_text(json.dumps(points))
     return points
 
 
@@ -228,18 +238,10 @@ def evaluate_ours(specs: list, data, x: torch.Tensor, cache_dir, device=None) ->
             latents[key] = C.training_latents(run.model(device="cpu"), data, spec.config)  # one pass per model
         codec = C.for_spec(spec, run, data, cache_dir, latents.get(key))
         codecs[spec.name] = codec
-        path = Path(cache_dir) / "rdpoints" / hashlib.sha256(json.dumps(
-            {"spec": spec.spec_id(data.sha256), "codec": codec.key.hex(), "images": images,
-             "version": OURS_VERSION}, sort_keys=True).encode()).hexdigest()[:32]
-        path = path.with_suffix(".json")
-        try:
-            points.append(json.loads(path.read_text()))
-            continue
-        except (OSError, ValueError):
-            pass  # not measured yet, or damaged: measure
-        points.append(ours_point(codec, x))
-        with atomic_write(path) as tmp:
-            tmp.write_text(json.dumps(points[-1]))
+        ident = hashlib.sha256(json.dumps({"spec": spec.spec_id(data.sha256), "codec": codec.key.hex(),
+                                           "images": images, "version": OURS_VERSION}, sort_keys=True).encode())
+        path = Path(cache_dir) / "rdpoints" / f"{ident.hexdigest()[:32]}.json"
+        points.append(_cached_json(path, lambda: ours_point(codec, x)))
     return points, codecs
 
 

@@ -34,3 +34,18 @@ def read_results(results_dir: str | Path, stem: str) -> dict:
     if not path.is_file():
         raise FileNotFoundError(f"{path} does not exist: execute notebooks/{stem}.ipynb first")
     return json.loads(path.read_text())
+
+
+def read_json(path: str | Path) -> dict | None:
+    """The file's contents, or None when it does not exist; a file that is not a JSON object
+    raises ValueError naming it."""
+    path = Path(path)
+    if not path.is_file():
+        return None
+    try:
+        data = json.loads(path.read_text())
+    except ValueError as e:
+        raise ValueError(f"{path} is not valid JSON: {e}") from e
+    if not isinstance(data, dict):
+        raise ValueError(f"{path} should hold a JSON object, not {type(data).__name__}")
+    return data

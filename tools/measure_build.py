@@ -39,6 +39,17 @@ def _site(out: Path) -> float:
     return time.perf_counter() - t0
 
 
+def _book_copy(tmp: Path) -> Path:
+    """A book root in `tmp` with the configuration and the hand-written pages; returns its book/."""
+    book = tmp / "root" / "book"
+    book.mkdir(parents=True)
+    for name in ("_config.yml", "_toc.yml"):
+        (tmp / "root" / name).write_text((ROOT / name).read_text())
+    for page in (ROOT / "book").glob("*.md"):
+        (book / page.name).write_text(page.read_text())
+    return book
+
+
 def measure(profile: str, cache: Path | None = None, pages: list[str] | None = None) -> dict:
     """Cold then warm; `cache` (a directory that must not exist yet) keeps the trained models
     for later use, otherwise they go with a temporary directory."""
@@ -46,13 +57,7 @@ def measure(profile: str, cache: Path | None = None, pages: list[str] | None = N
     if cache is not None and cache.exists():
         raise SystemExit(f"{cache} exists: a cold measurement needs a cache directory that does not exist yet")
     with tempfile.TemporaryDirectory() as tmp:
-        tmp = Path(tmp)
-        cache, book = cache.resolve() if cache else tmp / "cache", tmp / "root" / "book"
-        book.mkdir(parents=True)
-        for name in ("_config.yml", "_toc.yml"):
-            (tmp / "root" / name).write_text((ROOT / name).read_text())
-        for page in (ROOT / "book").glob("*.md"):
-            (book / page.name).write_text(page.read_text())
+        cache, book = cache.resolve() if cache else Path(tmp) / "cache", _book_copy(Path(tmp))
         cold = _execute(stems, profile, cache, book)
         cold_site = _site(book)
         before = _models(cache)
@@ -74,12 +79,7 @@ def measure_warm(profile: str, cache: Path, pages: list[str] | None = None) -> d
     if not (cache / "runs").is_dir():
         raise SystemExit(f"{cache} holds no models: --warm-only needs a filled cache")
     with tempfile.TemporaryDirectory() as tmp:
-        book = Path(tmp) / "root" / "book"
-        book.mkdir(parents=True)
-        for name in ("_config.yml", "_toc.yml"):
-            (Path(tmp) / "root" / name).write_text((ROOT / name).read_text())
-        for page in (ROOT / "book").glob("*.md"):
-            (book / page.name).write_text(page.read_text())
+        book = _book_copy(Path(tmp))
         _execute(stems, profile, cache.resolve(), book)
         before = _models(cache)
         warm = _execute(stems, profile, cache.resolve(), book)
