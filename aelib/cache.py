@@ -82,3 +82,17 @@ def cached_run(cfg: TrainConfig, data: MNIST, cache_dir: str | Path, snapshots: 
         run = train(cfg, data, tuple(sorted(wanted)), device)
         save_run(path, run, data.sha256)
         return run
+
+
+def training_seconds(cache_dir: str | Path) -> list[dict]:
+    """Every run stored in `cache_dir`: its config and the wall seconds its training took (the sum
+    of its epochs' times, as recorded when it was trained), slowest first. Unreadable files are
+    skipped with a warning."""
+    rows = []
+    for path in sorted((Path(cache_dir) / "runs").glob("*.pt")):
+        try:
+            p = torch.load(path, map_location="cpu", weights_only=True)
+            rows.append({"config": p["config"], "seconds": float(sum(p["history"]["seconds"]))})
+        except Exception as e:  # noqa: BLE001 (a damaged file is reported, not fatal to a summary)
+            warnings.warn(f"cache file {path} is unreadable ({type(e).__name__}: {e}); left out")
+    return sorted(rows, key=lambda r: -r["seconds"])

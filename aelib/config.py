@@ -28,6 +28,7 @@ class TrainConfig:
     val_size: int = 10_000  # held out from the end of MNIST's 60,000 training images
     train_noise: float = 0.0  # noise factor on training inputs (denoising autoencoder); 0 = clean
     noise_kind: str = "gaussian"  # "gaussian" (x + f N(0,1), clipped) or "salt-pepper" (rate f)
+    noise_range: bool = False  # True: each training image's factor is drawn uniformly from [0, train_noise]
     rate_lambda: float = 0.0  # model "rate" only: loss = MSE + rate_lambda * bits per image
 
     def __post_init__(self) -> None:
@@ -45,6 +46,11 @@ class TrainConfig:
         _check_positive_float("lr", self.lr)
         _check_float_range("train_noise", self.train_noise, 0.0, 1.0)
         _check_choice("noise_kind", self.noise_kind, NOISE_KINDS)
+        if not isinstance(self.noise_range, bool):
+            raise ValueError(f"noise_range must be true or false, got {self.noise_range!r}")
+        if self.noise_range and self.train_noise == 0:
+            raise ValueError("noise_range draws each image's noise factor from [0, train_noise]: it needs "
+                             "train_noise > 0")
         _check_float_range("rate_lambda", self.rate_lambda, 0.0, 1.0)
         object.__setattr__(self, "rate_lambda", float(self.rate_lambda))  # 1 and 1.0: one cache key
         if (self.model == "rate") != (self.rate_lambda > 0):
@@ -63,8 +69,9 @@ class TrainConfig:
     def to_dict(self) -> dict:
         d = asdict(self)
         d["channels"] = list(self.channels)
-        if d["rate_lambda"] == 0.0:  # added later: left out at its default so that the cache keys
-            del d["rate_lambda"]  # of every model trained before it stay the same
+        for name, default in (("rate_lambda", 0.0), ("noise_range", False)):  # added later: left out at
+            if d[name] == default:  # their defaults so that the cache keys of models trained before stay the same
+                del d[name]
         return d
 
     @classmethod

@@ -7,15 +7,23 @@ to inputs unlike anything they were trained on.
 """
 from __future__ import annotations
 
+import hashlib
+import json
+import pickle
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import torch
 from torch import nn
 
+from .atomic import atomic_write
 from .config import check_float_list
 from .metrics import mse, psnr, reconstruct, ssim, summary
+from .models import update_digest
 from .noise import add_noise
+
+EVALUATION_VERSION = 1  # bump when evaluate's measures change (invalidates cache_dir/denoising)
 
 MAX_SEED = 2**63 - 1  # torch.Generator.manual_seed takes a 64-bit seed
 
@@ -81,12 +89,36 @@ def sensitivity(out_noisy: torch.Tensor, out_clean: torch.Tensor, x_noisy: torch
 
 
 def evaluate(models: Mapping[str, nn.Module], clean: torch.Tensor, factors: Sequence[float], seed: int,
-             keep: int = 8) -> Denoising:
+             keep: int = 8, cache_dir: str | Path | None = None) -> Denoising:
     """Score the noisy inputs and each model's outputs against `clean` (N, 1, 28, 28) at every
-    factor; keep the first `keep` images of each set for figures."""
+    factor; keep the first `keep` images of each set for figures. With `cache_dir`, the result is
+    kept in cache_dir/denoising, keyed on the models' weights, the images and the arguments."""
     if not models:
         raise ValueError("evaluate needs at least one model")
-    result = Denoising(noise=[float(f) for f in factors])
+    factors = [float(f) for f in factors]
+    path = None
+    if cache_dir is not None:
+        h = hashlib.sha256(json.dumps({"models": list(models), "factors": factors, "seed": seed, "keep": keep,
+                                       "version": EVALUATION_VERSION}).encode())
+        for model in models.values():
+            update_digest(h, model)
+        h.update(clean.contiguous().numpy().tobytes())
+        path = Path(cache_dir) / "denoising" / f"{h.hexdigest()[:24]}.pt"
+        try:
+            stored = torch.load(path, weights_only=True)
+            return Denoising(**stored["scores"], examples=stored["examples"])
+        except (OSError, RuntimeError, KeyError, TypeError, EOFError, pickle.UnpicklingError):
+            pass  # not there yet, or damaged: compute
+    result = _evaluate(models, clean, factors, seed, keep)
+    if path is not None:
+        with atomic_write(path) as tmp:
+            torch.save({"scores": result.scores(), "examples": result.examples}, tmp)
+    return result
+
+
+def _evaluate(models: Mapping[str, nn.Module], clean: torch.Tensor, factors: list[float], seed: int,
+              keep: int) -> Denoising:
+    result = Denoising(noise=factors)
     base = {name: reconstruct(model, clean) for name, model in models.items()}  # outputs on clean inputs
     # spread: per-pixel std of the outputs across images, averaged; ~0 for a model that learned
     # nothing and returns one image whatever the input

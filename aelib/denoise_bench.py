@@ -62,15 +62,32 @@ def check_slow_subset(value, hi: int = 10_000) -> int:
     return check_count("slow_subset", value, hi)
 
 
-def dae_configs(base: TrainConfig, factors: Sequence[float], kind: str, dae_noise: float) -> dict[float, TrainConfig]:
-    """The denoising autoencoder used at each test factor: with `dae_noise` 0, one model per
-    factor trained at that factor; otherwise one model trained at `dae_noise` for every factor."""
+DAE_TRAINING = ("each", "range", "fixed")
+
+
+def dae_configs(base: TrainConfig, factors: Sequence[float], kind: str, training: str = "each",
+                dae_noise: float = 0.3) -> dict[float, TrainConfig]:
+    """The denoising autoencoder used at each test factor. `training`:
+    - "each": one model per test factor, trained at that factor;
+    - "range": one model for every factor, each training image's factor drawn uniformly from
+      [0, the largest test factor] (a blind denoiser: it is never told the factor);
+    - "fixed": one model for every factor, trained at `dae_noise`."""
     kind = check_noise_kind(kind)
+    if training not in DAE_TRAINING:
+        raise ValueError(f"dae_training must be one of {list(DAE_TRAINING)}, got {training!r}")
     (dae_noise,) = check_float_list("dae_noise", [dae_noise], 0.0, 1.0)
     factors = check_float_list("noise_factors", list(factors), 0.0, 1.0)
-    if dae_noise == 0 and min(factors) == 0:
-        raise ValueError("dae_noise 0 trains one model per factor, and a factor of 0 would train on clean inputs")
-    return {f: base.replace(train_noise=f if dae_noise == 0 else dae_noise, noise_kind=kind) for f in factors}
+    if training == "range":
+        if max(factors) == 0:
+            raise ValueError("dae_training 'range' trains across [0, the largest noise factor], and every factor is 0")
+        one = base.replace(train_noise=max(factors), noise_kind=kind, noise_range=True)
+        return dict.fromkeys(factors, one)
+    if training == "each" and min(factors) == 0:
+        raise ValueError("dae_training 'each' trains one model per factor, and a factor of 0 would train on "
+                         "clean inputs")
+    if training == "fixed" and dae_noise == 0:
+        raise ValueError("dae_training 'fixed' trains at dae_noise, which must be > 0 (0 is a clean model)")
+    return {f: base.replace(train_noise=f if training == "each" else dae_noise, noise_kind=kind) for f in factors}
 
 
 def validation_images(data: MNIST, n: int, val_size: int = 10_000) -> torch.Tensor:

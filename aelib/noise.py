@@ -24,11 +24,18 @@ def check_noise_factor(factor) -> float:
     return float(factor)
 
 
-def add_noise(x: torch.Tensor, factor: float, generator: torch.Generator | None = None,
+def add_noise(x: torch.Tensor, factor: float | torch.Tensor, generator: torch.Generator | None = None,
               kind: str = "gaussian") -> torch.Tensor:
     """gaussian: x + factor * N(0, 1), clipped to [0, 1] (the report's noise model).
-    salt-pepper: each pixel independently becomes 0 or 1 (equally likely) with probability `factor`."""
-    factor = check_noise_factor(factor)
+    salt-pepper: each pixel independently becomes 0 or 1 (equally likely) with probability `factor`.
+    `factor` is one number, or a tensor of one factor per image of the batch x (N, 1, H, W)."""
+    if isinstance(factor, torch.Tensor):
+        if factor.shape != (len(x),) or not bool(((factor >= 0) & (factor <= 1)).all()):
+            raise ValueError(f"per-image noise factors must be a tensor of shape ({len(x)},) with values in "
+                             f"[0, 1], got shape {tuple(factor.shape)}")
+        factor = factor.to(x.dtype).reshape(-1, *([1] * (x.dim() - 1)))
+    else:
+        factor = check_noise_factor(factor)
     if kind == "gaussian":
         noise = torch.randn(x.shape, generator=generator, device=x.device, dtype=x.dtype)
         return (x + factor * noise).clamp_(0.0, 1.0)

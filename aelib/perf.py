@@ -132,6 +132,32 @@ def build_targets(times: dict | None) -> list[dict]:
     return rows
 
 
+def model_label(cfg: dict) -> str:
+    """A short name for a trained config: kind and code size, then what sets it apart."""
+    parts = [f"{cfg['model']}-{cfg['latent']}", f"{cfg['epochs']} epochs", f"lr {cfg['lr']:g}"]
+    if cfg.get("train_size"):
+        parts.append(f"{cfg['train_size']:,} images")
+    if cfg.get("train_noise"):
+        parts.append(f"{'noise up to' if cfg.get('noise_range') else 'noise'} {cfg['train_noise']:g}")
+    if cfg.get("rate_lambda"):
+        parts.append(f"λ {cfg['rate_lambda']:g}")
+    return ", ".join(parts)
+
+
+def training_share(times: dict, profile: str = "full", top: int = 6) -> tuple[pd.DataFrame, dict]:
+    """Where the cold build's time went: the `top` longest trainings (seconds, share of the cold
+    total) and a summary {models, training_s, cold_s, rest_s, top_s} of all of them."""
+    entry = check_build(times)[profile]
+    _need(entry, ("cold_training",), f"build_times.json's {profile!r} entry")
+    rows, cold = entry["cold_training"], entry["cold_total"]
+    table = pd.DataFrame([{"model": model_label(r["config"]), "training (s)": r["seconds"],
+                           "share of the cold build": r["seconds"] / cold} for r in rows[:top]]).set_index("model")
+    training = sum(r["seconds"] for r in rows)
+    top = rows[0] if rows else {"config": None, "seconds": 0.0}
+    return table, {"models": len(rows), "training_s": training, "cold_s": cold, "rest_s": cold - training,
+                   "top_s": top["seconds"], "top": model_label(top["config"]) if rows else "–"}
+
+
 def build_series(times: dict | None) -> dict[str, dict]:
     """For plots.page_times: {"<profile> profile": {"cold cache": {page: s}, "warm cache": ...}}
     for each measured profile."""

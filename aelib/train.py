@@ -68,20 +68,32 @@ class Run:
         return model.to(device).eval()
 
 
+def _noisy_input(x: torch.Tensor, noise: float, noise_range: bool, generator: torch.Generator | None,
+                 kind: str) -> torch.Tensor:
+    """The network's input for clean targets x: x itself, x with noise `noise`, or (noise_range) x
+    with each image's factor drawn uniformly from [0, noise]."""
+    if noise == 0:
+        return x
+    if noise_range:
+        noise = torch.rand(len(x), generator=generator, device=x.device) * noise
+    return add_noise(x, noise, generator, kind)
+
+
 @torch.inference_mode()
-def _val_loss(model: nn.Module, val: torch.Tensor, noise: float, seed: int, kind: str) -> float:
+def _val_loss(model: nn.Module, val: torch.Tensor, noise: float, seed: int, kind: str,
+              noise_range: bool = False) -> float:
     gen = torch.Generator(device=val.device).manual_seed(seed + 1)
     total = 0.0
     for i in range(0, len(val), EVAL_BATCH):
         x = val[i:i + EVAL_BATCH].unsqueeze(1).float().div_(255.0)  # (B, 28, 28) u8 -> (B, 1, 28, 28)
-        inp = add_noise(x, noise, gen, kind) if noise > 0 else x
+        inp = _noisy_input(x, noise, noise_range, gen, kind)
         total += F.mse_loss(model(inp), x, reduction="sum").item()
     return total / val.numel()
 
 
 def train_epoch(model: nn.Module, opt: torch.optim.Optimizer, images: torch.Tensor, order: torch.Tensor,
                 batch_size: int, noise: float = 0.0, generator: torch.Generator | None = None,
-                noise_kind: str = "gaussian", rate_lambda: float = 0.0) -> float:
+                noise_kind: str = "gaussian", rate_lambda: float = 0.0, noise_range: bool = False) -> float:
     """One pass over uint8 `images` in the given order; returns the mean training loss.
 
     Batches are slices of one in-memory tensor, converted to float on the fly: no Dataset,
@@ -91,7 +103,7 @@ def train_epoch(model: nn.Module, opt: torch.optim.Optimizer, images: torch.Tens
     loss_sum = torch.zeros((), device=images.device)
     for i in range(0, len(order), batch_size):
         x = images[order[i:i + batch_size]].unsqueeze(1).float().div_(255.0)  # (B, 28, 28) -> (B, 1, 28, 28)
-        inp = add_noise(x, noise, generator, noise_kind) if noise > 0 else x
+        inp = _noisy_input(x, noise, noise_range, generator, noise_kind)
         if rate_lambda > 0:
             loss = rate_distortion_loss(model, inp, x, rate_lambda, generator)
         else:
@@ -126,17 +138,18 @@ def train(cfg: TrainConfig, data: MNIST, snapshots: tuple[int, ...] = (),
     order_gen = torch.Generator().manual_seed(cfg.seed)
     noise_gen = torch.Generator(device=device).manual_seed(cfg.seed)
 
-    history = History(val_loss=[_val_loss(model.eval(), val_x, cfg.train_noise, cfg.seed, cfg.noise_kind)])
+    history = History(val_loss=[_val_loss(model.eval(), val_x, cfg.train_noise, cfg.seed, cfg.noise_kind,
+                                          cfg.noise_range)])
     kept = {0: _snapshot(model)} if 0 in keep else {}
     n = len(train_x)
     for epoch in range(1, cfg.epochs + 1):
         t0 = time.perf_counter()
         perm = torch.randperm(n, generator=order_gen).to(device)
         train_loss = train_epoch(model, opt, train_x, perm, cfg.batch_size, cfg.train_noise, noise_gen,
-                                 cfg.noise_kind, cfg.rate_lambda)
+                                 cfg.noise_kind, cfg.rate_lambda, cfg.noise_range)
         history.seconds.append(time.perf_counter() - t0)
         history.train_loss.append(train_loss)
-        val = _val_loss(model.eval(), val_x, cfg.train_noise, cfg.seed, cfg.noise_kind)
+        val = _val_loss(model.eval(), val_x, cfg.train_noise, cfg.seed, cfg.noise_kind, cfg.noise_range)
         history.val_loss.append(val)
         if not (math.isfinite(train_loss) and math.isfinite(val)):
             history.nonfinite = True  # the weights are now unusable: keep nothing from this epoch on

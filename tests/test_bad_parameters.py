@@ -12,7 +12,7 @@ import pytest
 
 from aelib.config import MAX_LATENT, TrainConfig, check_float_list, check_int_list
 from aelib.denoise import check_noise_factors
-from aelib.page import parameters_box
+from aelib.page import declared_parameters, parameters_box
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -61,6 +61,14 @@ def test_bad_value_names_the_parameter_and_what_it_allows(call, exc, words):
         call()
     for w in words:
         assert w in str(info.value), (w, str(info.value))
+
+
+@pytest.mark.parametrize("notebook", sorted((ROOT / "notebooks").glob("*.ipynb")), ids=lambda p: p.stem)
+def test_pages_read_their_parameters_as_papermill_does(notebook):
+    import papermill  # the pages parse their own parameters cell: papermill's import costs them a second
+    inspected = papermill.inspect_notebook(str(notebook))
+    expected = {k: {"default": v["default"], "help": v["help"]} for k, v in inspected.items()}
+    assert declared_parameters(notebook) == expected and list(declared_parameters(notebook)) == list(expected)
 
 
 def test_unknown_name_is_refused_by_the_build_before_anything_runs(tmp_path, capsys):

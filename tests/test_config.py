@@ -32,6 +32,16 @@ def test_round_trip_through_dict():
     assert TrainConfig.from_dict(cfg.to_dict()) == cfg
 
 
+def test_noise_range_needs_training_noise_and_keeps_old_keys():
+    with pytest.raises(ValueError, match="noise_range.*train_noise > 0"):
+        TrainConfig(noise_range=True)
+    with pytest.raises(ValueError, match="noise_range must be true or false"):
+        TrainConfig(train_noise=0.5, noise_range="yes")
+    assert "noise_range" not in TrainConfig().to_dict()  # cache keys of earlier models are unchanged
+    blind = TrainConfig(train_noise=0.5, noise_range=True)
+    assert TrainConfig.from_dict(blind.to_dict()) == blind and blind != blind.replace(noise_range=False)
+
+
 def test_list_checks():
     assert check_int_list("epochs", [5, 0, 5, 1], lo=0) == [0, 1, 5]
     with pytest.raises(TypeError, match="epochs"):

@@ -95,6 +95,27 @@ def test_evaluate_scores_identity_like_the_noisy_input(images):
     assert set(scores) >= {"noise", "psnr_noisy", "ssim_noisy", "psnr", "ssim", "sensitivity"}
 
 
+def test_evaluate_is_cached_on_weights_and_images(images, tmp_path, monkeypatch):
+    models = {"id": Identity(), "const": Constant()}
+    first = denoise.evaluate(models, images, [0.1, 0.4], seed=0, keep=3, cache_dir=tmp_path)
+    (stored,) = (tmp_path / "denoising").iterdir()
+    calls = []
+    monkeypatch.setattr(denoise, "reconstruct", lambda m, x: calls.append(m) or m(x))
+    again = denoise.evaluate(models, images, [0.1, 0.4], seed=0, keep=3, cache_dir=tmp_path)
+    assert not calls and again.scores() == first.scores()
+    assert all(torch.equal(again.examples[f][n], first.examples[f][n])
+               for f in first.examples for n in first.examples[f])
+    with torch.no_grad():
+        models["const"].w.fill_(1.0)  # other weights: another key, computed anew
+    denoise.evaluate(models, images, [0.1, 0.4], seed=0, keep=3, cache_dir=tmp_path)
+    assert len(calls) == 2 * 3
+    stored.write_bytes(b"damaged")  # a damaged file is computed again, not trusted
+    calls.clear()
+    models["const"].w.data.zero_()
+    assert denoise.evaluate(models, images, [0.1, 0.4], seed=0, keep=3, cache_dir=tmp_path).scores() == first.scores()
+    assert len(calls) == 2 * 3
+
+
 def test_evaluate_needs_a_model(images):
     with pytest.raises(ValueError, match="at least one model"):
         denoise.evaluate({}, images, [0.1], seed=0)

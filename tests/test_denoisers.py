@@ -139,17 +139,25 @@ def test_interval_shrinks_with_n():
 
 def test_dae_configs():
     base = TrainConfig(model="conv", latent=64, lr=1e-3)
-    per = bench.dae_configs(base, [0.1, 0.5], "salt-pepper", 0.0)
+    per = bench.dae_configs(base, [0.1, 0.5], "salt-pepper")  # "each" is the default
     assert {f: c.train_noise for f, c in per.items()} == {0.1: 0.1, 0.5: 0.5}
-    assert all(c.noise_kind == "salt-pepper" and c.latent == 64 for c in per.values())
-    one = bench.dae_configs(base, [0.1, 0.5], "gaussian", 0.3)
+    assert all(c.noise_kind == "salt-pepper" and c.latent == 64 and not c.noise_range for c in per.values())
+    one = bench.dae_configs(base, [0.1, 0.5], "gaussian", "fixed", 0.3)
     assert len(set(one.values())) == 1 and one[0.1].train_noise == 0.3
+    blind = bench.dae_configs(base, [0.5, 0.1, 0.0], "gaussian", "range")
+    assert len(set(blind.values())) == 1 and blind[0.1].train_noise == 0.5 and blind[0.1].noise_range
     with pytest.raises(ValueError, match="dae_noise"):
-        bench.dae_configs(base, [0.1], "gaussian", 1.5)
+        bench.dae_configs(base, [0.1], "gaussian", "fixed", 1.5)
+    with pytest.raises(ValueError, match="must be > 0"):
+        bench.dae_configs(base, [0.1], "gaussian", "fixed", 0.0)
     with pytest.raises(ValueError, match="factor of 0"):
-        bench.dae_configs(base, [0.0, 0.1], "gaussian", 0.0)
+        bench.dae_configs(base, [0.0, 0.1], "gaussian", "each")
+    with pytest.raises(ValueError, match="every factor is 0"):
+        bench.dae_configs(base, [0.0], "gaussian", "range")
+    with pytest.raises(ValueError, match="dae_training must be one of"):
+        bench.dae_configs(base, [0.1], "gaussian", "blind")
     with pytest.raises(ValueError, match="noise kind"):
-        bench.dae_configs(base, [0.1], "pink", 0.0)
+        bench.dae_configs(base, [0.1], "pink", "each")
 
 
 def test_check_slow_subset():
@@ -265,7 +273,7 @@ def test_load_networks_trains_each_config_once(mnist, tmp_path, monkeypatch):
     real = cache.train
     monkeypatch.setattr(cache, "train", lambda cfg, *a, **k: calls.append(cfg) or real(cfg, *a, **k))
     base = TrainConfig(model="mlp", latent=8, hidden=16, epochs=1, lr=1e-3, train_size=64, val_size=64)
-    configs = {"dae-mlp": bench.dae_configs(base, [0.1, 0.3], "gaussian", 0.2),
+    configs = {"dae-mlp": bench.dae_configs(base, [0.1, 0.3], "gaussian", "fixed", 0.2),
                "ae-mlp": dict.fromkeys([0.1, 0.3], base)}
     nets = bench.load_networks(configs, mnist, tmp_path)
     assert len(calls) == 2 and nets["dae-mlp"][0.1] is nets["dae-mlp"][0.3]

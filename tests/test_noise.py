@@ -52,6 +52,21 @@ def test_noisy_copy_matches_the_section_noise():
     assert torch.equal(noisy_copy(x, 0.4, 5), noisy(x, 0.4, 5))
 
 
+@pytest.mark.parametrize("kind", NOISE_KINDS)
+def test_per_image_factors_match_one_factor_at_a_time(kind):
+    x = _images(3)
+    factors = torch.tensor([0.0, 0.2, 0.7])
+    y = add_noise(x, factors, torch.Generator().manual_seed(5), kind)
+    # each image gets its own factor from the same draws: factor 0 leaves an image unchanged
+    assert torch.equal(y[0], x[0]) and not torch.equal(y[2], x[2])
+    same = add_noise(x, 0.2, torch.Generator().manual_seed(5), kind)
+    assert torch.equal(y[1], same[1])
+    with pytest.raises(ValueError, match="per-image noise factors.*shape \\(3,\\)"):
+        add_noise(x, torch.tensor([0.1, 0.2]))
+    with pytest.raises(ValueError, match="in \\[0, 1\\]"):
+        add_noise(x, torch.tensor([0.1, 0.2, 1.5]))
+
+
 def test_salt_pepper_corruptions_are_nested_across_rates():
     x = torch.full((4, 1, 28, 28), 0.5)
     low, high = noisy_copy(x, 0.1, 0, "salt-pepper"), noisy_copy(x, 0.4, 0, "salt-pepper")

@@ -93,6 +93,24 @@ def test_build_table_has_every_page_the_site_and_the_total():
     assert perf.build_table(both, "full")["cold cache (s)"].isna().sum() == 1
 
 
+def test_training_share_names_the_longest_trainings():
+    big = {"model": "mlp", "latent": 16384, "epochs": 10, "lr": 1e-3, "train_size": None, "train_noise": 0.0}
+    dae = {**big, "model": "conv", "latent": 512, "train_noise": 0.6, "noise_range": True, "train_size": 10_000}
+    rate = {**big, "model": "rate", "latent": 32, "rate_lambda": 1e-5}
+    full = {**QUICK, "cold_total": 1000.0, "cold_training": [{"config": big, "seconds": 500.0},
+                                                             {"config": dae, "seconds": 80.0},
+                                                             {"config": rate, "seconds": 20.0}]}
+    table, s = perf.training_share({"full": full}, top=2)
+    assert list(table.index) == ["mlp-16384, 10 epochs, lr 0.001",
+                                 "conv-512, 10 epochs, lr 0.001, 10,000 images, noise up to 0.6"]
+    assert table["share of the cold build"].tolist() == [0.5, 0.08]
+    assert s == {"models": 3, "training_s": 600.0, "cold_s": 1000.0, "rest_s": 400.0, "top_s": 500.0,
+                 "top": "mlp-16384, 10 epochs, lr 0.001"}
+    assert perf.model_label(rate).endswith("λ 1e-05")
+    with pytest.raises(ValueError, match="'full' entry lacks cold_training"):
+        perf.training_share({"full": QUICK})
+
+
 def test_malformed_build_times_are_refused():
     with pytest.raises(ValueError, match="'quick' entry lacks warm_total"):
         perf.build_targets({"quick": {k: v for k, v in QUICK.items() if k != "warm_total"}})

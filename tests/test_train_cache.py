@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from aelib import cache
-from aelib.cache import cache_key, cached_run, run_path
+from aelib.cache import cache_key, cached_run, run_path, training_seconds
 from aelib.config import TrainConfig
 from aelib.data import to_float
 from aelib.metrics import reconstruct
@@ -64,8 +64,10 @@ def test_cache_hit_trains_nothing_and_returns_identical_outputs(mnist, tmp_path,
 
 def test_key_covers_the_whole_config_and_the_data():
     keys = {cache_key(SMALL, "a"), cache_key(SMALL.replace(lr=2e-3), "a"),
-            cache_key(SMALL.replace(batch_size=32), "a"), cache_key(SMALL, "b")}
-    assert len(keys) == 4
+            cache_key(SMALL.replace(batch_size=32), "a"), cache_key(SMALL, "b"),
+            cache_key(SMALL.replace(train_noise=0.3), "a"),
+            cache_key(SMALL.replace(train_noise=0.3, noise_range=True), "a")}
+    assert len(keys) == 6
 
 
 def test_missing_snapshot_retrains_and_keeps_old_ones(mnist, tmp_path):
@@ -93,3 +95,14 @@ def test_checkpoint_for_another_config_is_not_used(mnist, tmp_path):
     with pytest.warns(UserWarning, match="another config"):
         run = cached_run(other, mnist, tmp_path)
     assert run.config == other and math.isfinite(run.history.val_loss[-1])
+
+
+def test_training_seconds_reads_every_stored_run(mnist, tmp_path):
+    cached_run(SMALL, mnist, tmp_path)
+    other = cached_run(SMALL.replace(epochs=1), mnist, tmp_path)
+    (tmp_path / "runs" / "broken.pt").write_bytes(b"not a checkpoint")
+    with pytest.warns(UserWarning, match="broken.pt is unreadable"):
+        rows = training_seconds(tmp_path)
+    assert sorted(r["config"]["epochs"] for r in rows) == [1, SMALL.epochs]
+    assert rows[0]["seconds"] >= rows[1]["seconds"] > 0
+    assert any(r["seconds"] == sum(other.history.seconds) for r in rows)

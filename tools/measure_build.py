@@ -4,7 +4,8 @@
 
 Cold: a new, empty cache directory (MNIST is converted and every model is trained). Warm: the
 same notebooks again with that cache filled; a warm run must train nothing, which is checked by
-comparing the cache's model files before and after. The site build (jupyter-book) is timed too.
+comparing the cache's model files before and after. The site build (jupyter-book) is timed too,
+and the training seconds of every model the cold run trained are read back from the cache.
 Results are merged into the JSON file under the profile's name; the Performance page reads it.
 """
 from __future__ import annotations
@@ -17,6 +18,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from aelib.cache import training_seconds
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -60,13 +63,14 @@ def measure(profile: str, cache: Path | None = None, pages: list[str] | None = N
         cache, book = cache.resolve() if cache else Path(tmp) / "cache", _book_copy(Path(tmp))
         cold = _execute(stems, profile, cache, book)
         cold_site = _site(book)
+        training = training_seconds(cache)
         before = _models(cache)
         warm = _execute(stems, profile, cache, book)
         warm_site = _site(book)
         retrained = sorted(k for k, v in _models(cache).items() if before.get(k) != v)
     return {"cold": cold, "warm": warm, "cold_site": cold_site, "warm_site": warm_site,
             "cold_total": sum(cold.values()) + cold_site, "warm_total": sum(warm.values()) + warm_site,
-            "models_trained_when_warm": retrained, "models": len(before),
+            "models_trained_when_warm": retrained, "models": len(before), "cold_training": training,
             "machine": {"platform": platform.platform(), "cpu_count": __import__("os").cpu_count()},
             "date": time.strftime("%Y-%m-%d")}
 
