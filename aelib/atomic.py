@@ -26,3 +26,20 @@ def atomic_write(path: str | Path):
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+
+
+def cached(path: str | Path | None, compute, read, write,
+           damaged: tuple[type[BaseException], ...] = (OSError, ValueError)):
+    """read(path) when `path` holds a readable value, else compute(), stored there atomically with
+    write(value, tmp). A missing file, or one whose read raises one of `damaged`, is computed anew;
+    with path None nothing is read or stored."""
+    if path is not None:
+        try:
+            return read(Path(path))
+        except damaged:
+            pass  # not there yet, or damaged: compute
+    value = compute()
+    if path is not None:
+        with atomic_write(path) as tmp:
+            write(value, tmp)
+    return value

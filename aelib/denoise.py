@@ -17,7 +17,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from .atomic import atomic_write
+from .atomic import cached
 from .config import check_float_list
 from .metrics import mse, psnr, reconstruct, ssim, summary
 from .models import update_digest
@@ -104,16 +104,14 @@ def evaluate(models: Mapping[str, nn.Module], clean: torch.Tensor, factors: Sequ
             update_digest(h, model)
         h.update(clean.contiguous().numpy().tobytes())
         path = Path(cache_dir) / "denoising" / f"{h.hexdigest()[:24]}.pt"
-        try:
-            stored = torch.load(path, weights_only=True)
-            return Denoising(**stored["scores"], examples=stored["examples"])
-        except (OSError, RuntimeError, KeyError, TypeError, EOFError, pickle.UnpicklingError):
-            pass  # not there yet, or damaged: compute
-    result = _evaluate(models, clean, factors, seed, keep)
-    if path is not None:
-        with atomic_write(path) as tmp:
-            torch.save({"scores": result.scores(), "examples": result.examples}, tmp)
-    return result
+
+    def read(p: Path) -> Denoising:
+        stored = torch.load(p, weights_only=True)
+        return Denoising(**stored["scores"], examples=stored["examples"])
+
+    return cached(path, lambda: _evaluate(models, clean, factors, seed, keep), read,
+                  lambda r, tmp: torch.save({"scores": r.scores(), "examples": r.examples}, tmp),
+                  (OSError, RuntimeError, KeyError, TypeError, EOFError, pickle.UnpicklingError))
 
 
 def _evaluate(models: Mapping[str, nn.Module], clean: torch.Tensor, factors: list[float], seed: int,

@@ -24,7 +24,7 @@ import torch
 from torch import nn
 
 from . import denoisers
-from .atomic import atomic_write
+from .atomic import cached
 from .cache import cache_key, cached_run
 from .config import TrainConfig, check_float_list
 from .data import MNIST, split, to_float
@@ -263,19 +263,21 @@ def _scored(name, ident, x, clean, keep, cache_dir, compute):
         for t in (x, clean):
             h.update(t.contiguous().numpy().tobytes())
         path = Path(cache_dir) / "denoised" / f"{name}-{h.hexdigest()[:24]}.npz"
-        if path.is_file():
-            try:
-                with np.load(path) as z:
-                    return z["psnr"], z["ssim"], float(z["seconds"]), torch.from_numpy(z["examples"])
-            except (OSError, ValueError, KeyError, zipfile.BadZipFile):
-                pass  # damaged: compute again
-    out, sec = compute()
-    p, s, examples = psnr(clean, out).numpy(), ssim(clean, out).numpy(), out[:keep].clone()
-    if path is not None:
-        with atomic_write(path) as tmp:
-            with open(tmp, "wb") as fh:
-                np.savez(fh, psnr=p, ssim=s, seconds=sec, examples=examples.numpy())
-    return p, s, sec, examples
+
+    def score():
+        out, sec = compute()
+        return psnr(clean, out).numpy(), ssim(clean, out).numpy(), sec, out[:keep].clone()
+
+    def read(p: Path):
+        with np.load(p) as z:
+            return z["psnr"], z["ssim"], float(z["seconds"]), torch.from_numpy(z["examples"])
+
+    def write(value, tmp: Path) -> None:
+        p, s, sec, examples = value
+        with open(tmp, "wb") as fh:
+            np.savez(fh, psnr=p, ssim=s, seconds=sec, examples=examples.numpy())
+
+    return cached(path, score, read, write, (OSError, ValueError, KeyError, zipfile.BadZipFile))
 
 
 def versus_best_classical(bench: Benchmark, method: str = "dae-conv") -> list[dict]:

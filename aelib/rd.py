@@ -22,7 +22,7 @@ import PIL
 import torch
 
 from . import metrics, stdcodecs
-from .atomic import atomic_write
+from .atomic import cached
 from .codec import Codec, read_header
 from .data import to_float
 
@@ -99,16 +99,7 @@ def standard_points(images: np.ndarray, settings: dict | None = None, cache_dir=
 
 def _cached_json(path: Path | None, compute):
     """What `path` holds, or compute() written there (atomically) when it holds nothing readable."""
-    if path is not None:
-        try:
-            return json.loads(path.read_text())
-        except (OSError, ValueError):
-            pass  # not there yet, or damaged: compute
-    value = compute()
-    if path is not None:
-        with atomic_write(path) as tmp:
-            tmp.write_text(json.dumps(value))
-    return value
+    return cached(path, compute, lambda p: json.loads(p.read_text()), lambda v, tmp: tmp.write_text(json.dumps(v)))
 
 
 def _standard_points(images: np.ndarray, settings: dict) -> list[dict]:

@@ -23,6 +23,8 @@ import nbformat
 import papermill as pm
 import yaml
 
+from aelib.page import declared_parameters
+
 ROOT = Path(__file__).resolve().parent.parent
 PROFILES = ("full", "quick", "tiny")
 
@@ -50,10 +52,6 @@ def page_profile(page: str, profile: str) -> tuple[str, dict]:
     return table.get("source", page), dict(table.get(profile) or {})
 
 
-def declared_parameters(notebook: Path) -> set[str]:
-    return set(pm.inspect_notebook(str(notebook)))
-
-
 def clean(path: Path) -> None:
     """Drop what differs between two executions with the same results; hide the injected cell."""
     nb = nbformat.read(path, as_version=4)
@@ -76,13 +74,13 @@ def execute(stem: str, profile: str, out: Path, overrides: dict, position: str, 
     if not src.exists():
         raise SystemExit(f"no notebook {src}")
     params = {**params, **overrides}
-    if cache_dir is not None and "cache_dir" in declared_parameters(src):  # pages that only read results have none
+    declared = set(declared_parameters(src))
+    if cache_dir is not None and "cache_dir" in declared:  # pages that only read results have none
         params["cache_dir"] = cache_dir
     params.setdefault("results_dir", str(out / "results"))
-    unknown = set(params) - declared_parameters(src)
+    unknown = set(params) - declared
     if unknown:
-        raise SystemExit(f"{stem}: unknown parameter(s) {sorted(unknown)}; "
-                         f"the notebook declares {sorted(declared_parameters(src))}")
+        raise SystemExit(f"{stem}: unknown parameter(s) {sorted(unknown)}; the notebook declares {sorted(declared)}")
     dest = out / f"{stem}.ipynb"
     out.mkdir(parents=True, exist_ok=True)
     print(f"[{position}] {stem} ({profile}) ...", flush=True)

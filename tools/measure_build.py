@@ -53,24 +53,33 @@ def _book_copy(tmp: Path) -> Path:
     return book
 
 
+def _stems(pages: list[str] | None) -> list[str]:
+    return pages or sorted(p.stem for p in (ROOT / "profiles").glob("*.yaml"))
+
+
+def _warm(stems: list[str], profile: str, cache: Path, book: Path) -> dict:
+    """The timed warm pass over a filled cache, and the models it retrained (there should be none)."""
+    before = _models(cache)
+    warm = _execute(stems, profile, cache, book)
+    warm_site = _site(book)
+    return {"warm": warm, "warm_site": warm_site, "warm_total": sum(warm.values()) + warm_site,
+            "models_trained_when_warm": sorted(k for k, v in _models(cache).items() if before.get(k) != v)}
+
+
 def measure(profile: str, cache: Path | None = None, pages: list[str] | None = None) -> dict:
     """Cold then warm; `cache` (a directory that must not exist yet) keeps the trained models
     for later use, otherwise they go with a temporary directory."""
-    stems = pages or sorted(p.stem for p in (ROOT / "profiles").glob("*.yaml"))
+    stems = _stems(pages)
     if cache is not None and cache.exists():
         raise SystemExit(f"{cache} exists: a cold measurement needs a cache directory that does not exist yet")
     with tempfile.TemporaryDirectory() as tmp:
         cache, book = cache.resolve() if cache else Path(tmp) / "cache", _book_copy(Path(tmp))
         cold = _execute(stems, profile, cache, book)
         cold_site = _site(book)
-        training = training_seconds(cache)
-        before = _models(cache)
-        warm = _execute(stems, profile, cache, book)
-        warm_site = _site(book)
-        retrained = sorted(k for k, v in _models(cache).items() if before.get(k) != v)
-    return {"cold": cold, "warm": warm, "cold_site": cold_site, "warm_site": warm_site,
-            "cold_total": sum(cold.values()) + cold_site, "warm_total": sum(warm.values()) + warm_site,
-            "models_trained_when_warm": retrained, "models": len(before), "cold_training": training,
+        training, models = training_seconds(cache), len(_models(cache))
+        warm = _warm(stems, profile, cache, book)
+    return {"cold": cold, "cold_site": cold_site, "cold_total": sum(cold.values()) + cold_site, **warm,
+            "models": models, "cold_training": training,
             "machine": {"platform": platform.platform(), "cpu_count": __import__("os").cpu_count()},
             "date": time.strftime("%Y-%m-%d")}
 
@@ -79,18 +88,14 @@ def measure_warm(profile: str, cache: Path, pages: list[str] | None = None) -> d
     """Warm only, from an existing cache that already holds this profile's models: every page is
     executed once to fill what the cache may still lack, then again, timed; the second pass must
     train nothing."""
-    stems = pages or sorted(p.stem for p in (ROOT / "profiles").glob("*.yaml"))
+    stems = _stems(pages)
     if not (cache / "runs").is_dir():
         raise SystemExit(f"{cache} holds no models: --warm-only needs a filled cache")
     with tempfile.TemporaryDirectory() as tmp:
         book = _book_copy(Path(tmp))
         _execute(stems, profile, cache.resolve(), book)
-        before = _models(cache)
-        warm = _execute(stems, profile, cache.resolve(), book)
-        warm_site = _site(book)
-        retrained = sorted(k for k, v in _models(cache).items() if before.get(k) != v)
-    return {"warm": warm, "warm_site": warm_site, "warm_total": sum(warm.values()) + warm_site,
-            "models_trained_when_warm": retrained, "warm_date": time.strftime("%Y-%m-%d")}
+        warm = _warm(stems, profile, cache.resolve(), book)
+    return {**warm, "warm_date": time.strftime("%Y-%m-%d")}
 
 
 def main(argv: list[str] | None = None) -> int:
