@@ -25,10 +25,10 @@ import torch.nn.functional as F
 from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
-from .config import TrainConfig
-from .data import load_mnist
-from .models import build_model
-from .train import train_epoch
+from aelib.config import TrainConfig
+from aelib.data import load_dataset
+from aelib.models import build_model
+from aelib.train import train_epoch
 
 
 def matmul_peak_gflops(n: int = 2048, repeats: int = 10) -> float:
@@ -121,13 +121,31 @@ def run(images: torch.Tensor, warmup: int = 2048) -> dict:
     return out
 
 
+def step_ms(configs: dict, x: torch.Tensor, rounds: int = 10) -> dict:
+    """Milliseconds of one training step (forward, loss, backward, Adam update) on the batch x for
+    each config's model, on one CPU thread (a busy machine slows a multithreaded step erratically,
+    a single thread far less); the models take turns for `rounds` rounds and the best round is kept,
+    so the comparison does not depend on when each model was trained."""
+    import logging
+    logging.getLogger("torch.utils.cpp_extension").setLevel(logging.ERROR)  # no CUDA toolkit: a harmless warning
+    from torch.utils import benchmark
+    timers = {}
+    for name, cfg in configs.items():
+        m = build_model(cfg).train()
+        env = {"m": m, "opt": torch.optim.Adam(m.parameters(), lr=cfg.lr), "x": x[:cfg.batch_size]}
+        timers[name] = benchmark.Timer("opt.zero_grad(); m.loss(x, x).backward(); opt.step()", globals=env,
+                                       num_threads=1)
+    best = [{name: t.timeit(5).median for name, t in timers.items()} for _ in range(rounds)]  # interleaved
+    return {name: 1e3 * min(r[name] for r in best) for name in configs}
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description="Training throughput benchmark.")
     ap.add_argument("--json", type=Path, help="also write the figures here")
     ap.add_argument("--images", type=int, default=20_000, help="training images timed per measurement")
-    ap.add_argument("--cache-dir", default=".cache", help="where MNIST's converted copy is kept")
+    ap.add_argument("--cache-dir", default=".cache", help="the book's cache (MNIST is read from <cache-dir>/datasets)")
     args = ap.parse_args(argv)
-    images = load_mnist(args.cache_dir).train_images[:args.images]
+    images = load_dataset("mnist", root=Path(args.cache_dir) / "datasets").train_images[:args.images]
     res = run(images)
     print(f"matmul peak: {res['peak_gflops']:.1f} GFLOP/s on {res['machine']['threads']} threads")
     print(f"{'model':6} {'loop':14} {'images/s':>10} {'GFLOP/s':>9} {'of peak':>8}")
@@ -144,3 +162,4 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+

@@ -6,16 +6,21 @@ the whole config) can never hand back a model trained with other settings.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import asdict, dataclass, fields
 
-from .noise import NOISE_KINDS
+import yaml
 
-MODEL_KINDS = ("mlp", "conv", "rate")  # "rate": conv trained for rate + distortion (aelib.rate)
+from aelib.noise import NOISE_KINDS
+
+MODEL_KINDS = ("mlp", "conv", "rate")  # "rate": conv trained for rate + distortion (aelib.compress.rate)
+DATASETS = ("mnist", "fashion-mnist", "kmnist")  # MNIST-format sets that torchvision knows (aelib.data)
 MAX_LATENT = 16384
 
 
 @dataclass(frozen=True)
 class TrainConfig:
+    dataset: str = "mnist"  # which MNIST-format image set trains it (aelib.data.DATASETS)
     model: str = "mlp"  # "mlp": the report's "linear" model; "conv": convolutional -> linear
     latent: int = 128  # size of the code; the report sweeps 1, 16, 128, 512, 16384
     hidden: int = 512  # width of the MLP's hidden layer (ignored by "conv")
@@ -34,6 +39,7 @@ class TrainConfig:
     def __post_init__(self) -> None:
         if isinstance(self.channels, list):  # YAML and papermill deliver lists
             object.__setattr__(self, "channels", tuple(self.channels))
+        _check_choice("dataset", self.dataset, DATASETS)
         _check_choice("model", self.model, MODEL_KINDS)
         _check_int("latent", self.latent, 1, MAX_LATENT)
         _check_int("hidden", self.hidden, 1, None)
@@ -69,9 +75,6 @@ class TrainConfig:
     def to_dict(self) -> dict:
         d = asdict(self)
         d["channels"] = list(self.channels)
-        for name, default in (("rate_lambda", 0.0), ("noise_range", False)):  # added later: left out at
-            if d[name] == default:  # their defaults so that the cache keys of models trained before stay the same
-                del d[name]
         return d
 
     @classmethod
@@ -110,9 +113,36 @@ def _check_float_range(name, value, lo, hi):
         raise ValueError(f"{name} must be in [{lo}, {hi}], got {value!r}")
 
 
+class _Loader(yaml.SafeLoader):
+    """YAML 1.1, but a number in exponent notation without a decimal point (1e-3) is a float, not
+    the string '1e-3' that a parameter check would then refuse: `-p lr 1e-3` means a number."""
+
+
+_Loader.add_implicit_resolver("tag:yaml.org,2002:float", re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)[eE][-+]?\d+$"),
+                              list("-+0123456789."))
+
+
+def parse_value(text: str):
+    """A parameter written as text (papermill's -p, the command line), read as YAML: 3 -> int,
+    1e-3 -> float, [0, 1] -> list, other text -> str."""
+    return yaml.load(text, Loader=_Loader)
+
+
+def as_list(name: str, values):
+    """A list parameter as given: a list, or its YAML/JSON text ("[16, 128]"), which is what
+    papermill's `-p name value` delivers."""
+    if isinstance(values, str):
+        try:
+            values = parse_value(values)
+        except yaml.YAMLError as e:
+            raise ValueError(f"{name} must be a list such as [1, 2], got the text {values!r} ({e})") from None
+    return values
+
+
 def check_int_list(name: str, values, lo: int, hi: int | None = None) -> list[int]:
     """A notebook parameter that must be a non-empty list of ints in [lo, hi]; returns it sorted
     without duplicates."""
+    values = as_list(name, values)
     if not isinstance(values, (list, tuple)) or not values:
         raise TypeError(f"{name} must be a non-empty list of ints, got {values!r}")
     for v in values:
@@ -122,6 +152,7 @@ def check_int_list(name: str, values, lo: int, hi: int | None = None) -> list[in
 
 def check_float_list(name: str, values, lo: float, hi: float, positive: bool = False) -> list[float]:
     """A non-empty list of finite numbers in [lo, hi] (and > 0 if `positive`), kept in order."""
+    values = as_list(name, values)
     if not isinstance(values, (list, tuple)) or not values:
         raise TypeError(f"{name} must be a non-empty list of numbers, got {values!r}")
     out = []

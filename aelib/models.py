@@ -1,12 +1,16 @@
 """The two autoencoders of the report. Both map (N, 1, 28, 28) images in [0, 1] to a code of
-`latent` floats (`encode`) and back (`decode`); they know nothing of training.
+`latent` floats (`encode`) and back (`decode`), and say what they are trained to minimise
+(`loss`); they know nothing of the training loop.
 """
 from __future__ import annotations
 
+import importlib
+
 import torch
+import torch.nn.functional as F
 from torch import nn
 
-from .config import TrainConfig
+from aelib.config import TrainConfig
 
 
 class MLPAutoencoder(nn.Module):
@@ -17,6 +21,10 @@ class MLPAutoencoder(nn.Module):
         self.g_a = nn.Sequential(nn.Linear(784, hidden), nn.ReLU(), nn.Linear(hidden, latent))
         self.g_s = nn.Sequential(nn.Linear(latent, hidden), nn.ReLU(), nn.Linear(hidden, 784))
 
+    @classmethod
+    def from_config(cls, cfg: TrainConfig) -> "MLPAutoencoder":
+        return cls(cfg.latent, cfg.hidden)
+
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         return self.g_a(x.reshape(x.shape[0], 784))  # (N, 1, 28, 28) -> (N, 784) -> (N, latent)
 
@@ -25,6 +33,10 @@ class MLPAutoencoder(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.decode(self.encode(x))
+
+    def loss(self, inp: torch.Tensor, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+        """The training loss for input `inp` and target `x`: the mean squared error per pixel."""
+        return F.mse_loss(self(inp), x)
 
 
 class ConvAutoencoder(nn.Module):
@@ -57,6 +69,10 @@ class ConvAutoencoder(nn.Module):
         self.g_s = nn.Sequential(*dec)
         nn.init.constant_(self.g_s[-1].bias, -2.0)  # start near MNIST's mean pixel, not at grey 0.5
 
+    @classmethod
+    def from_config(cls, cfg: TrainConfig) -> "ConvAutoencoder":
+        return cls(cfg.latent, cfg.channels)
+
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         return self.g_a(x)  # (N, 1, 28, 28) -> (N, C, 7, 7) -> (N, C*49) -> (N, latent)
 
@@ -67,14 +83,19 @@ class ConvAutoencoder(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.decode(self.encode(x))
 
+    loss = MLPAutoencoder.loss
+
+
+# Where each model kind of TrainConfig.model lives. The rate-aware model belongs to the compression
+# story (aelib.compress.rate) and builds on ConvAutoencoder, so it is named here, not imported.
+MODELS = {"mlp": "aelib.models:MLPAutoencoder", "conv": "aelib.models:ConvAutoencoder",
+          "rate": "aelib.compress.rate:RateAutoencoder"}
+
 
 def build_model(cfg: TrainConfig) -> nn.Module:
-    if cfg.model == "mlp":
-        return MLPAutoencoder(cfg.latent, cfg.hidden)
-    if cfg.model == "rate":
-        from .rate import RateAutoencoder  # rate.py builds on ConvAutoencoder: import here, not above
-        return RateAutoencoder(cfg.latent, cfg.channels)
-    return ConvAutoencoder(cfg.latent, cfg.channels)
+    """A freshly initialised model for `cfg` (each class takes its settings from the config)."""
+    module, name = MODELS[cfg.model].split(":")
+    return getattr(importlib.import_module(module), name).from_config(cfg)
 
 
 def count_parameters(model: nn.Module) -> int:

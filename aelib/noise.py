@@ -1,4 +1,5 @@
-"""Noise models for the denoising experiments. Both keep values in [0, 1]."""
+"""Noise models for the denoising experiments (both keep values in [0, 1]), the reproducible
+noisy copy every denoising page scores on, and the checks of the pages' noise parameters."""
 from __future__ import annotations
 
 import math
@@ -7,6 +8,7 @@ from numbers import Real
 import torch
 
 NOISE_KINDS = ("gaussian", "salt-pepper")
+MAX_SEED = 2**63 - 1  # torch.Generator.manual_seed takes a 64-bit seed
 
 
 def check_noise_kind(kind) -> str:
@@ -22,6 +24,22 @@ def check_noise_factor(factor) -> float:
     if not (math.isfinite(factor) and 0.0 <= factor <= 1.0):
         raise ValueError(f"noise factor must be a finite number in [0, 1], got {factor!r}")
     return float(factor)
+
+
+def check_noise_factors(values) -> list[float]:
+    """The pages' parameter `noise_factors`: a non-empty list of numbers in [0, 1], kept in order
+    (its YAML text, as papermill's -p delivers it, is read first)."""
+    from aelib.config import check_float_list  # config imports NOISE_KINDS from here
+    return check_float_list("noise_factors", values, 0.0, 1.0)
+
+
+def check_seed(name: str, value) -> int:
+    """A seed parameter: an int in [0, 2**63 - 1]."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name} must be an int, got {type(value).__name__} {value!r}")
+    if not 0 <= value <= MAX_SEED:
+        raise ValueError(f"{name} must be in [0, 2**63 - 1], got {value}")
+    return value
 
 
 def add_noise(x: torch.Tensor, factor: float | torch.Tensor, generator: torch.Generator | None = None,
@@ -52,8 +70,22 @@ def noisy_copy(x: torch.Tensor, factor: float, seed: int, kind: str = "gaussian"
 
     Every factor reuses the same random draws, so the noisy sets of one seed differ only in the
     noise's strength (Gaussian: one fixed pattern z scaled by f; salt-pepper: the pixels hit at
-    rate f are a subset of those hit at any higher rate). For Gaussian noise this is exactly
-    `aelib.denoise.noisy(x, factor, seed)`."""
+    rate f are a subset of those hit at any higher rate)."""
     check_noise_kind(kind)
-    gen = torch.Generator(device=x.device).manual_seed(seed)
+    gen = torch.Generator(device=x.device).manual_seed(check_seed("noise seed", seed))
     return add_noise(x, factor, gen, kind)
+
+
+def background_mean(clean: torch.Tensor, noisy: torch.Tensor) -> float:
+    """The mean of the added noise (noisy - clean) over the background pixels (those exactly 0 in
+    `clean`); NaN when there are none.
+
+    Clipping to [0, 1] makes Gaussian noise one-sided on a black background: a pixel at 0 can only
+    brighten, so there the noise has the mean f * E[max(0, z)] = 0.40 f instead of 0. Denoisers
+    built for zero-mean noise (BM3D, non-local means) leave that bias in place."""
+    if clean.shape != noisy.shape:
+        raise ValueError(f"shapes differ: clean {tuple(clean.shape)}, noisy {tuple(noisy.shape)}")
+    background = clean == 0
+    if not bool(background.any()):
+        return math.nan
+    return float((noisy.double() - clean.double())[background].mean())

@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
+from torchvision.utils import make_grid
 
 
 def set_style() -> None:
@@ -22,17 +23,16 @@ def image_rows(rows: Sequence[torch.Tensor], labels: Sequence[str], scale: float
     """One row of images per entry of `rows` (each (N, 1, H, W) or (N, H, W) in [0, 1]),
     labelled on the left: originals above their reconstructions."""
     n = max(len(r) for r in rows)
-    fig, axes = plt.subplots(len(rows), n, figsize=(scale * n + 1.2, scale * len(rows)), squeeze=False)
-    for r, (images, label) in enumerate(zip(rows, labels)):
-        for c in range(n):
-            ax = axes[r, c]
-            ax.set_xticks([]), ax.set_yticks([]), ax.grid(False)
-            for s in ax.spines.values():
-                s.set_visible(False)
-            if c < len(images):
-                ax.imshow(np.asarray(images[c]).squeeze(), vmin=0, vmax=1, cmap="gray")
-        axes[r, 0].set_ylabel(label, rotation=0, ha="right", va="center", fontsize=9)
-    fig.subplots_adjust(wspace=0.05, hspace=0.05, left=0.16)
+    fig, ax = plt.subplots(figsize=(scale * n + 1.2, scale * len(rows)))
+    tiles = [_batch(images) for images in rows]
+    blank = torch.full_like(tiles[0][:1], float("nan"))  # fills a row shorter than the longest
+    tiles = [torch.cat([t, blank.expand(n - len(t), -1, -1, -1)]) for t in tiles]
+    grid = _grid(torch.cat(tiles), nrow=n)
+    ax.imshow(grid, vmin=0, vmax=1, cmap="gray", interpolation="nearest")
+    _bare(ax)
+    h = tiles[0].shape[-2]
+    ax.set_yticks([r * (h + GAP) + (h - 1) / 2 for r in range(len(rows))], labels, fontsize=9)
+    fig.subplots_adjust(left=0.16)
     return fig
 
 
@@ -75,11 +75,29 @@ def curve_panels(panels: Mapping[str, Mapping[str, Sequence[float]]], xlabel: st
     return fig
 
 
-def _strip(images: torch.Tensor, gap: int = 2) -> np.ndarray:
-    """(k, 1, H, W) -> one (H, k*W + (k-1)*gap) strip; the gaps are NaN and render blank."""
-    tiles = [np.asarray(im, dtype=float).squeeze() for im in images]
-    sep = np.full((tiles[0].shape[0], gap), np.nan)
-    return np.hstack([t for tile in tiles for t in (tile, sep)][:-1])
+GAP = 2  # blank pixels between the images of a grid
+
+
+def _batch(images) -> torch.Tensor:
+    """Images as a CPU float batch (N, 1, H, W); (N, H, W) gains its channel axis."""
+    if isinstance(images, (list, tuple)):  # a list of (1, H, W) images
+        images = torch.stack([torch.as_tensor(im) for im in images])
+    t = torch.as_tensor(images).detach().to("cpu", torch.float32)
+    return t.unsqueeze(1) if t.dim() == 3 else t  # (N, H, W) -> (N, 1, H, W)
+
+
+def _grid(images: torch.Tensor, nrow: int) -> np.ndarray:
+    """(k, 1, H, W) -> one (H, W) array of the images in rows of `nrow`, by torchvision's
+    make_grid; the gaps are NaN and render blank."""
+    grid = make_grid(images, nrow=nrow, padding=GAP, pad_value=float("nan"))  # grey -> 3 equal channels
+    return grid[0, GAP:-GAP, GAP:-GAP].numpy()  # make_grid frames the grid as well: cut the frame off
+
+
+def _bare(ax) -> None:
+    ax.set_xticks([]), ax.set_yticks([]), ax.grid(False)
+    ax.tick_params(length=0)
+    for s in ax.spines.values():
+        s.set_visible(False)
 
 
 def image_blocks(rows: Sequence[Sequence[torch.Tensor]], row_labels: Sequence[str],
@@ -93,10 +111,8 @@ def image_blocks(rows: Sequence[Sequence[torch.Tensor]], row_labels: Sequence[st
     for r, (row, label) in enumerate(zip(rows, row_labels)):
         for c, images in enumerate(row):
             ax = axes[r, c]
-            ax.imshow(_strip(images), vmin=0, vmax=1, cmap="gray", interpolation="nearest")
-            ax.set_xticks([]), ax.set_yticks([]), ax.grid(False)
-            for s in ax.spines.values():
-                s.set_visible(False)
+            ax.imshow(_grid(_batch(images), nrow=len(images)), vmin=0, vmax=1, cmap="gray", interpolation="nearest")
+            _bare(ax)
             if r == 0:
                 ax.set_title(column_labels[c], fontsize=9)
         axes[r, 0].set_ylabel(label, rotation=0, ha="right", va="center", fontsize=9)
@@ -352,4 +368,19 @@ def page_times(panels: Mapping[str, Mapping[str, Mapping[str, float]] | str],
     _log_axis_plain(axes[-1, 0])
     axes[-1, 0].set_xlabel("seconds")
     fig.tight_layout()
+    return fig
+
+
+def epoch_times(seconds: Sequence[float], reference: Mapping | None = None, ax=None):
+    """Wall time of each training epoch (bars) and their median after the first (line); with
+    `reference` (the report's {"epochs": [...], "seconds": [...]}), its time per epoch as a dashed line."""
+    fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=(6.4, 3.2))
+    epochs = np.arange(1, len(seconds) + 1)
+    ax.bar(epochs, seconds, color="C0", label="this book, per epoch")
+    if len(seconds) > 1:
+        ax.axhline(float(np.median(seconds[1:])), color="C1", label="median after the first epoch")
+    if reference is not None:
+        ax.axhline(reference["seconds"][-1] / reference["epochs"][-1], color="C2", ls="--", label="the report, per epoch")
+    ax.set(xlabel="epoch", ylabel="seconds")
+    ax.legend()
     return fig

@@ -7,18 +7,18 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .config import TrainConfig
-from .data import MNIST, split
-from .models import build_model
-from .noise import add_noise
-from .rate import rate_distortion_loss
-from .runtime import pick_device
+from aelib.config import TrainConfig
+from aelib.data import Dataset, split
+from aelib.models import build_model
+from aelib.noise import add_noise
+from aelib.runtime import pick_device
 
 EVAL_BATCH = 2048
 
@@ -93,21 +93,18 @@ def _val_loss(model: nn.Module, val: torch.Tensor, noise: float, seed: int, kind
 
 def train_epoch(model: nn.Module, opt: torch.optim.Optimizer, images: torch.Tensor, order: torch.Tensor,
                 batch_size: int, noise: float = 0.0, generator: torch.Generator | None = None,
-                noise_kind: str = "gaussian", rate_lambda: float = 0.0, noise_range: bool = False) -> float:
+                noise_kind: str = "gaussian", noise_range: bool = False) -> float:
     """One pass over uint8 `images` in the given order; returns the mean training loss.
 
-    Batches are slices of one in-memory tensor, converted to float on the fly: no Dataset,
-    no per-image Python work. With `rate_lambda` > 0 (model "rate") the loss is MSE + lambda *
-    bits per image, the rounding noise drawn from `generator` (aelib.rate)."""
+    Batches are slices of one in-memory tensor, converted to float on the fly: no DataLoader,
+    no per-image Python work. The loss is the model's own (`model.loss`): the MSE, or for the
+    rate-aware model MSE + lambda * bits per image, its rounding noise drawn from `generator`."""
     model.train()
     loss_sum = torch.zeros((), device=images.device)
     for i in range(0, len(order), batch_size):
         x = images[order[i:i + batch_size]].unsqueeze(1).float().div_(255.0)  # (B, 28, 28) -> (B, 1, 28, 28)
         inp = _noisy_input(x, noise, noise_range, generator, noise_kind)
-        if rate_lambda > 0:
-            loss = rate_distortion_loss(model, inp, x, rate_lambda, generator)
-        else:
-            loss = F.mse_loss(model(inp), x)
+        loss = model.loss(inp, x, generator)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
@@ -119,10 +116,14 @@ def _snapshot(model: nn.Module) -> dict[str, torch.Tensor]:
     return {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
 
 
-def train(cfg: TrainConfig, data: MNIST, snapshots: tuple[int, ...] = (),
-          device: torch.device | str | None = None) -> Run:
-    """Train `cfg` on MNIST's training split; keep the weights after each epoch in `snapshots`
-    and after the last epoch."""
+def train(cfg: TrainConfig, data: Dataset, snapshots: tuple[int, ...] = (),
+          device: torch.device | str | None = None,
+          on_epoch: Callable[[int, History], None] | None = None) -> Run:
+    """Train `cfg` on the training split of `data` (the dataset cfg.dataset names); keep the
+    weights after each epoch in `snapshots` and after the last epoch. `on_epoch(epoch, history)`,
+    if given, is called after each completed epoch (progress reports; it must not touch the model)."""
+    if data.name != cfg.dataset:
+        raise ValueError(f"the config trains on {cfg.dataset!r}, but the data given is {data.name!r}")
     device = torch.device(device) if device is not None else pick_device()
     bad = [e for e in snapshots if not 0 <= e <= cfg.epochs]
     if bad:
@@ -146,7 +147,7 @@ def train(cfg: TrainConfig, data: MNIST, snapshots: tuple[int, ...] = (),
         t0 = time.perf_counter()
         perm = torch.randperm(n, generator=order_gen).to(device)
         train_loss = train_epoch(model, opt, train_x, perm, cfg.batch_size, cfg.train_noise, noise_gen,
-                                 cfg.noise_kind, cfg.rate_lambda, cfg.noise_range)
+                                 cfg.noise_kind, cfg.noise_range)
         history.seconds.append(time.perf_counter() - t0)
         history.train_loss.append(train_loss)
         val = _val_loss(model.eval(), val_x, cfg.train_noise, cfg.seed, cfg.noise_kind, cfg.noise_range)
@@ -156,4 +157,6 @@ def train(cfg: TrainConfig, data: MNIST, snapshots: tuple[int, ...] = (),
             break
         if epoch in keep:
             kept[epoch] = _snapshot(model)
+        if on_epoch is not None:
+            on_epoch(epoch, history)
     return Run(config=cfg, history=history, snapshots=kept)

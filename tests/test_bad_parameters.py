@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from aelib.config import MAX_LATENT, TrainConfig, check_float_list, check_int_list
-from aelib.denoise import check_noise_factors
-from aelib.page import declared_parameters, parameters_box
+from aelib.denoise.evaluate import check_noise_factors
+from aelib.book.page import declared_parameters, parameters_box
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent

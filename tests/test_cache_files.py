@@ -6,8 +6,8 @@ import warnings
 import pytest
 import torch
 
-from aelib import cache
-from aelib.cache import cached_run, run_path
+from aelib import runs as cache
+from aelib.runs import cached_run, run_path
 from aelib.config import TrainConfig
 from aelib.data import to_float
 from aelib.metrics import reconstruct

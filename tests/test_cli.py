@@ -6,13 +6,14 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from aelib import codec as C
-from aelib.cache import cached_run
+from aelib.compress import codec as C
+from aelib.runs import cached_run
 from aelib.config import TrainConfig
 from aelib.data import to_float
 
-# A codec the CLI can name with options: `--codec mlp-8 --epochs 1 --train-size 512`.
-CFG = TrainConfig(model="mlp", latent=8, epochs=1, lr=1e-3, train_size=512)
+# A codec the CLI can name with options: `--codec mlp-8 --epochs 1 --train-size 512`; with no book
+# in the cache, the rest of the recipe is TrainConfig's own.
+CFG = TrainConfig(model="mlp", latent=8, epochs=1, train_size=512)
 OPTS = ["--codec", "mlp-8", "--step", "0.5", "--epochs", "1", "--train-size", "512"]
 
 
@@ -83,7 +84,7 @@ def test_bad_files_get_one_clear_line(setup, cache_dir, damage, words):
 
 def test_a_model_not_in_the_cache_is_named_with_the_fix(setup, tmp_path):
     proc = cli("encode", setup / "set" / "digit0.png", tmp_path / "x.ael", *OPTS, cache=tmp_path / "empty")
-    assert_clean_error(proc, "not in the cache", "--train", "05_compression_ratio")
+    assert_clean_error(proc, "not in the cache", "--train", "05b_real_compression")
     assert not (tmp_path / "x.ael").exists()
 
 
@@ -97,8 +98,27 @@ def test_missing_input_and_bad_codec_names(setup, cache_dir, tmp_path):
     assert_clean_error(cli("encode", not_image, tmp_path / "x.ael", *OPTS, cache=cache_dir), "text.png")
 
 
+def test_without_a_codec_the_books_choice_is_used(setup, mnist, tmp_path):
+    """After the real-compression page has run with a cache, `encode` needs no --codec: the page's
+    record there names its choice (written here by hand for a tiny model)."""
+    from aelib.compress import defaults
+    cache = tmp_path / "book-cache"
+    spec = C.CodecSpec(CFG, 0.5)
+    cached_run(CFG, mnist, cache)
+    digit = setup / "set" / "digit0.png"
+    assert_clean_error(cli("encode", digit, tmp_path / "x.ael", cache=cache), "no default codec", "make book")
+    defaults.record(cache, spec, [(spec, {"psnr": 20.0, "bytes": 12.0})], 25.0)
+    enc = cli("encode", digit, tmp_path / "x.ael", cache=cache)
+    assert enc.returncode == 0 and "codec mlp-8 step 0.5" in enc.stdout, enc.stderr
+    assert cli("decode", tmp_path / "x.ael", tmp_path / "x.png", cache=cache).returncode == 0
+    named = cli("encode", digit, tmp_path / "y.ael", "--codec", "mlp-8", cache=cache)  # the book's mlp-8: its step
+    assert named.returncode == 0 and "codec mlp-8 step 0.5" in named.stdout, named.stderr
+    assert_clean_error(cli("encode", digit, tmp_path / "z.ael", "--codec", "conv-64", cache=cache),
+                       "not one the book built", "mlp-8 step 0.5", "--step")
+
+
 def test_main_in_process_returns_two_on_errors(tmp_path, capsys):
-    from aelib.__main__ import main
+    from aelib.compress.cli import main
     (tmp_path / "f.ael").write_bytes(b"hello")
     assert main(["decode", str(tmp_path / "f.ael"), str(tmp_path / "o.png"), "--cache-dir", str(tmp_path)]) == 2
     err = capsys.readouterr().err

@@ -3,8 +3,9 @@ import pytest
 import torch
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from aelib import codec as C
-from aelib.cache import cached_run, run_path
+from aelib.compress import codec as C
+from aelib.compress import fileformat as F
+from aelib.runs import cached_run, run_path
 from aelib.config import TrainConfig
 from aelib.data import to_float
 
@@ -41,11 +42,11 @@ def test_reconstruction_is_g_s_of_the_scaled_integers(codec, x):
 
 def test_header_is_eight_bytes_for_one_image_and_holds_the_count(codec, x):
     one, many = codec.compress(x[:1]), codec.compress(x)
-    h1, h40 = C.read_header(one), C.read_header(many)
+    h1, h40 = F.read_header(one), F.read_header(many)
     assert one[:3] == b"AE\x01" and h1.size == 8 and h1.count == 1 and h1.key == codec.key
     assert h40.count == 40 and h40.size == 8
     q300 = np.repeat(codec.quantize(codec.analysis(x[:1])), 300, 0)
-    assert C.read_header(codec.compress_symbols(q300)).size == 9  # 300 images: a 2-byte count
+    assert F.read_header(codec.compress_symbols(q300)).size == 9  # 300 images: a 2-byte count
 
 
 def test_stream_is_cheaper_than_files_and_near_the_entropy(codec, x):
@@ -57,24 +58,24 @@ def test_stream_is_cheaper_than_files_and_near_the_entropy(codec, x):
 
 
 @pytest.mark.parametrize("blob, error, words", [
-    (b"\x89PNG\r\n\x1a\n....", C.NotOurFile, "not an aelib file"),
-    (b"A", C.NotOurFile, "not an aelib file"),
-    (b"AE", C.TruncatedFile, "truncated"),
-    (b"AE\x07abc\x01\x00", C.UnsupportedVersion, "version 7"),
-    (b"AE\x01ab", C.TruncatedFile, "truncated"),
-    (b"AE\x01abc\x00\x00", C.CorruptFile, "claims 0 images"),
-    (b"AE\x01abc\xff\xff\xff\xff\x00", C.CorruptFile, "count"),
-    (b"AE\x01abc\x01", C.TruncatedFile, "truncated"),
+    (b"\x89PNG\r\n\x1a\n....", F.NotOurFile, "not an aelib file"),
+    (b"A", F.NotOurFile, "not an aelib file"),
+    (b"AE", F.TruncatedFile, "truncated"),
+    (b"AE\x07abc\x01\x00", F.UnsupportedVersion, "version 7"),
+    (b"AE\x01ab", F.TruncatedFile, "truncated"),
+    (b"AE\x01abc\x00\x00", F.CorruptFile, "claims 0 images"),
+    (b"AE\x01abc\xff\xff\xff\xff\x00", F.CorruptFile, "count"),
+    (b"AE\x01abc\x01", F.TruncatedFile, "truncated"),
 ])
 def test_bad_headers_name_the_problem(blob, error, words):
     with pytest.raises(error, match=words):
-        C.read_header(blob)
+        F.read_header(blob)
 
 
 def test_a_foreign_key_is_refused(codec, x):
     blob = bytearray(codec.compress(x[:1]))
     blob[3] ^= 0xFF
-    with pytest.raises(C.MissingModel, match="model key"):
+    with pytest.raises(F.MissingModel, match="model key"):
         codec.decompress(bytes(blob))
 
 
@@ -84,7 +85,7 @@ def test_a_truncated_payload_is_detected(codec, x):
     for cut in range(1, 30):
         try:
             codec.decompress(blob[:-cut])
-        except C.CorruptFile:
+        except F.CorruptFile:
             failures += 1
     assert failures >= 27  # the check byte misses one damaged file in 256
 
@@ -107,7 +108,7 @@ def test_fuzzed_files_decode_cleanly_or_fail_cleanly(codec, x, data):
         blob = good[:8] + data.draw(st.binary(max_size=40))
     try:
         out = codec.decompress(blob)
-    except C.CodecError:
+    except F.CodecError:
         return
     assert out.ndim == 4 and out.shape[1:] == (1, 28, 28) and torch.isfinite(out).all()
 
@@ -117,7 +118,7 @@ def test_codec_files_are_cached_and_found_by_key(codec, mnist, cache_dir, x):
     assert again.key == codec.key and np.array_equal(again.table.probs, codec.table.probs)
     by_key = C.for_key(codec.key, cache_dir)
     assert torch.equal(by_key.decompress(codec.compress(x[:2])), codec.reconstruct(x[:2]))
-    with pytest.raises(C.MissingModel, match="no codec with model key"):
+    with pytest.raises(F.MissingModel, match="no codec with model key"):
         C.for_key(b"\x00\x00\x00", cache_dir / "elsewhere")
 
 
@@ -126,7 +127,7 @@ def test_a_codec_whose_network_left_the_cache_is_missing(mnist, tmp_path):
     run = cached_run(cfg, mnist, tmp_path)
     codec = C.for_spec(C.CodecSpec(cfg, 1.0), run, mnist, tmp_path)
     run_path(tmp_path, cfg, mnist.sha256).unlink()
-    with pytest.raises(C.MissingModel, match="not in the cache"):
+    with pytest.raises(F.MissingModel, match="not in the cache"):
         C.for_key(codec.key, tmp_path)
 
 
@@ -147,11 +148,11 @@ def test_spec_checks():
 
 def test_a_count_the_payload_cannot_hold_is_refused_at_once(codec, x):
     blob = codec.compress(x[:2])
-    h = C.read_header(blob)
-    forged = C.Header(h.key, 90_000, 0, 0).prefix()
-    forged += bytes([C._check_byte(forged, np.zeros((0,), np.int32))]) + blob[h.size:]
-    assert codec.table.min_bits() * 90_000 > 8 * (len(blob) - h.size) + C.SLACK_BITS
-    with pytest.raises(C.CorruptFile, match="cannot fit"):
+    h = F.read_header(blob)
+    forged = F.Header(h.key, 90_000, 0, 0).prefix()
+    forged += bytes([F.check_byte(forged, np.zeros((0,), np.int32))]) + blob[h.size:]
+    assert codec.table.min_bits() * 90_000 > 8 * (len(blob) - h.size) + F.SLACK_BITS
+    with pytest.raises(F.CorruptFile, match="cannot fit"):
         codec.decompress(forged)
 
 

@@ -1,15 +1,20 @@
+"""Classical denoisers and their tuning (aelib.denoise.classical), the benchmark's set-up
+(aelib.denoise.bench), its tables, the two pages' parameters (aelib.denoise.pages) and what they
+conclude (aelib.denoise.findings)."""
 import json
-import math
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 import torch
 from torch import nn
 
-from aelib import denoise_bench as bench
-from aelib import denoisers
+from aelib import plots
+from aelib.book.sections import page_jobs
 from aelib.config import TrainConfig
 from aelib.data import split, to_float
+from aelib.denoise import bench, classical, findings, pages, tables
+from aelib.denoise.evaluate import evaluate
 from aelib.noise import noisy_copy
 
 
@@ -19,11 +24,11 @@ def _digits(mnist, n, start=0):
 
 # ---- the classical denoisers -------------------------------------------------------------------
 
-@pytest.mark.parametrize("name", list(denoisers.DENOISERS))
+@pytest.mark.parametrize("name", list(classical.DENOISERS))
 def test_each_denoiser_keeps_shape_and_range(mnist, name):
     x = noisy_copy(_digits(mnist, 3), 0.3, 0)
-    d = denoisers.get(name)
-    out, sec = denoisers.denoise(name, x, d.grid[len(d.grid) // 2])
+    d = classical.get(name)
+    out, sec = classical.denoise(name, x, d.grid[len(d.grid) // 2])
     assert out.shape == x.shape and out.dtype == torch.float32
     assert out.min() >= 0 and out.max() <= 1
     assert sec > 0
@@ -31,64 +36,62 @@ def test_each_denoiser_keeps_shape_and_range(mnist, name):
 
 
 def test_grids_are_sorted_and_only_bm3d_is_slow():
-    for d in denoisers.DENOISERS.values():
+    for d in classical.DENOISERS.values():
         assert list(d.grid) == sorted(set(d.grid)) and len(d.grid) >= 3
-    assert [d.name for d in denoisers.DENOISERS.values() if d.slow] == ["bm3d"]
+    assert [d.name for d in classical.DENOISERS.values() if d.slow] == ["bm3d"]
 
 
 def test_workers_give_the_same_images(mnist):
     x = noisy_copy(_digits(mnist, 8), 0.4, 0, "salt-pepper")
-    one, _ = denoisers.denoise("median", x, 3, workers=1)
-    two, _ = denoisers.denoise("median", x, 3, workers=2)
+    one, _ = classical.denoise("median", x, 3, workers=1)
+    two, _ = classical.denoise("median", x, 3, workers=2)
     assert torch.equal(one, two)
 
 
 def test_denoise_errors():
     x = torch.zeros(2, 1, 28, 28)
     with pytest.raises(ValueError, match="unknown denoiser 'wiener'"):
-        denoisers.denoise("wiener", x, 1.0)
+        classical.denoise("wiener", x, 1.0)
     with pytest.raises(ValueError, match="images must be a tensor \\(N, 1, H, W\\)"):
-        denoisers.denoise("median", torch.zeros(2, 28, 28), 3)
+        classical.denoise("median", torch.zeros(2, 28, 28), 3)
     with pytest.raises(ValueError, match="workers must be an int >= 1"):
-        denoisers.denoise("median", x, 3, workers=0)
+        classical.denoise("median", x, 3, workers=0)
     with pytest.raises(ValueError, match="workers must be an int >= 1"):
-        denoisers.tune_all(["bm3d"], x, [0.1], "gaussian", 0, workers=1.5)
+        classical.tune_all(["bm3d"], x, [0.1], "gaussian", 0, workers=1.5)
     with pytest.raises(ValueError, match="grid for median is empty"):
-        denoisers.tune("median", x, 0.1, "gaussian", 0, grid=())
+        classical.tune("median", x, 0.1, "gaussian", 0, grid=())
 
 
-# ---- tuning ------------------------------------------------------------------------------------
+# ---- tuning --------------------------------------------------------------------------------------
 
 def test_tune_picks_the_best_grid_value(mnist):
     val = to_float(split(mnist, 10_000).val[:40])
-    best, scores = denoisers.tune("gaussian", val, 0.4, "gaussian", 0, grid=(0.3, 0.9, 2.2))
+    best, scores = classical.tune("gaussian", val, 0.4, "gaussian", 0, grid=(0.3, 0.9, 2.2))
     assert list(scores) == [0.3, 0.9, 2.2]
-    assert best in (0.3, 0.9, 2.2) and scores[best] == max(scores.values())
-    assert best == 0.9  # too little smoothing leaves the noise, too much erases the strokes
+    assert best == 0.9 and scores[best] == max(scores.values())  # too little smoothing leaves noise, too much erases strokes
 
 
 def test_tuning_sees_validation_images_only(mnist, monkeypatch):
     """tune_classical draws its images from the validation split: every image a denoiser
     receives is a noisy copy of a validation image, none of a test image."""
     seen = []
-    real = denoisers.denoise
+    real = classical.denoise
 
     def spy(name, x, value, workers=1, pool=None):
         seen.append(x.clone())
         return real(name, x, value, workers, pool)
 
-    monkeypatch.setattr(denoisers, "denoise", spy)
-    tuned = bench.tune_classical(mnist, ["gaussian", "median"], [0.2, 0.5], "gaussian", seed=3,
-                                 n_val=30, n_val_slow=5)
+    monkeypatch.setattr(classical, "denoise", spy)
+    tuned = bench.tune_classical(mnist, ["gaussian", "median"], [0.2, 0.5], "gaussian", seed=3, n_val=30, n_val_slow=5)
     val = to_float(split(mnist, 10_000).val[:30])
     allowed = [noisy_copy(val, f, 3) for f in (0.2, 0.5)]
-    assert len(seen) == len(denoisers.get("gaussian").grid) * 2 + len(denoisers.get("median").grid) * 2
+    assert len(seen) == len(classical.get("gaussian").grid) * 2 + len(classical.get("median").grid) * 2
     assert all(any(torch.equal(x, a) for a in allowed) for x in seen)
     test_noisy = noisy_copy(_digits(mnist, 30), 0.2, 3)
     assert not any(torch.equal(x, test_noisy) for x in seen)
     for name in ("gaussian", "median"):
         assert tuned[name]["n_images"] == 30
-        assert all(v in denoisers.get(name).grid for v in tuned[name]["values"].values())
+        assert all(v in classical.get(name).grid for v in tuned[name]["values"].values())
 
 
 def test_slow_methods_are_tuned_on_fewer_images(mnist, monkeypatch):
@@ -96,46 +99,43 @@ def test_slow_methods_are_tuned_on_fewer_images(mnist, monkeypatch):
 
     def fake_tune(name, images, factor, kind, seed, grid=None, workers=1, pool=None):
         sizes[name] = len(images)
-        return denoisers.get(name).grid[0], {}
+        return classical.get(name).grid[0], {}
 
-    monkeypatch.setattr(denoisers, "tune", fake_tune)
+    monkeypatch.setattr(classical, "tune", fake_tune)
     bench.tune_classical(mnist, ["median", "bm3d"], [0.3], "gaussian", 0, n_val=50, n_val_slow=4)
     assert sizes == {"median": 50, "bm3d": 4}
     with pytest.raises(ValueError, match="number of validation images must be in \\[1, 10000\\]"):
         bench.validation_images(mnist, 0)
 
 
-def test_tune_all_caches_its_choices(mnist, tmp_path, monkeypatch):
+def test_tuning_is_kept_in_the_store_and_a_damaged_entry_is_tuned_again(mnist, tmp_path, monkeypatch):
     val = to_float(split(mnist, 10_000).val[:20])
-    first = denoisers.tune_all(["median"], val, [0.3, 0.6], "salt-pepper", 0, cache_dir=tmp_path)
-    assert len(list((tmp_path / "tuning").glob("median-*.json"))) == 2
+    first = classical.tune_all(["median"], val, [0.3, 0.6], "salt-pepper", 0, cache_dir=tmp_path)
+    files = sorted((tmp_path / "tuning").glob("median-*.json"))
+    assert len(files) == 2 and first["median"]["values"][0.3] in classical.get("median").grid
+    calls = []
+    real = classical.tune
 
-    def boom(*a, **k):
-        raise AssertionError("tuned again despite the cache")
+    def counted(*a, **k):
+        calls.append(a[2])
+        return real(*a, **k)
 
-    monkeypatch.setattr(denoisers, "tune", boom)
-    again = denoisers.tune_all(["median"], val, [0.3, 0.6], "salt-pepper", 0, cache_dir=tmp_path)
-    assert again == first
-    with pytest.raises(AssertionError, match="tuned again"):  # other images: another key
-        denoisers.tune_all(["median"], val[:10], [0.3], "salt-pepper", 0, cache_dir=tmp_path)
+    monkeypatch.setattr(classical, "tune", counted)
+    assert classical.tune_all(["median"], val, [0.3, 0.6], "salt-pepper", 0, cache_dir=tmp_path) == first
+    assert calls == []
+    classical.tune_all(["median"], val[:10], [0.3], "salt-pepper", 0, cache_dir=tmp_path)  # other images: another key
+    assert calls == [0.3]
+    calls.clear()
+    files[0].write_text('{"best": 3, "scores": [[3, 1')  # a write cut short
+    files[1].write_bytes(b"\x00\xff garbage")
+    again = classical.tune_all(["median"], val, [0.3, 0.6], "salt-pepper", 0, cache_dir=tmp_path)
+    assert again == first and sorted(calls) == [0.3, 0.6]  # both tuned again, the build goes on
+    assert json.loads(files[0].read_text())["best"] == first["median"]["values"][0.3]  # and rewritten whole
     with pytest.raises(ValueError, match="noise kind"):
-        denoisers.tune_all(["median"], val, [0.3], "uniform", 0)
+        classical.tune_all(["median"], val, [0.3], "uniform", 0)
 
 
-# ---- intervals and configs ---------------------------------------------------------------------
-
-def test_interval_shrinks_with_n():
-    rng = np.random.default_rng(0)
-    values = rng.normal(20.0, 3.0, 10_000)
-    halves = [bench.mean_ci(values[:n])[1] for n in (10, 100, 1000, 10_000)]
-    assert halves == sorted(halves, reverse=True)
-    assert halves[-1] == pytest.approx(1.96 * 3.0 / 100, rel=0.05)
-    mean, half = bench.mean_ci([1.0, 3.0])
-    assert mean == 2.0 and half == pytest.approx(1.959964 * math.sqrt(2) / math.sqrt(2))
-    assert math.isnan(bench.mean_ci([5.0])[1])
-    with pytest.raises(ValueError, match="at least one value"):
-        bench.mean_ci([])
-
+# ---- the benchmark's networks --------------------------------------------------------------------
 
 def test_dae_configs():
     base = TrainConfig(model="conv", latent=64, lr=1e-3)
@@ -160,152 +160,205 @@ def test_dae_configs():
         bench.dae_configs(base, [0.1], "pink", "each")
 
 
-def test_check_slow_subset():
-    assert bench.check_slow_subset(200) == 200
+def test_network_configs_take_every_size_from_the_parameters():
+    base = TrainConfig(lr=1e-3, epochs=1)
+    c = bench.network_configs(base, [0.1, 0.3], "gaussian", conv_latent=32, mlp_latent=20, channels=[8, 16],
+                              dae_latent=256, dae_channels=[16, 32], training="range")
+    assert list(c) == ["dae-conv", "dae-mlp", "ae-conv", "ae-mlp", bench.CONTROL]
+    assert (c["ae-conv"][0.1].latent, c["ae-conv"][0.1].channels, c["ae-mlp"][0.3].latent) == (32, (8, 16), 20)
+    assert c["dae-mlp"][0.1].latent == 20 and c["dae-mlp"][0.1].train_noise == 0.3  # the MLPs share one code
+    ctrl, dae = c[bench.CONTROL][0.1], c["dae-conv"][0.1]
+    assert (ctrl.latent, ctrl.channels, ctrl.train_noise) == (256, (16, 32), 0.0)
+    assert ctrl.replace(train_noise=dae.train_noise, noise_range=True) == dae  # differs in the training noise alone
+    assert len(bench.distinct_configs(c)) == 5
+    same = bench.network_configs(base, [0.1], "gaussian", 64, 128, [16, 32, 32], 64, [16, 32, 32])
+    assert bench.CONTROL not in same  # ae-conv already is the control
+
+
+def test_networks_build_one_model_per_distinct_config():
+    class FakeRun:
+        def __init__(self):
+            self.calls = 0
+
+        def model(self):
+            self.calls += 1
+            return nn.Linear(1, 1)
+
+    base = TrainConfig(model="mlp", latent=8, hidden=16, epochs=1)
+    configs = {"dae-mlp": bench.dae_configs(base, [0.1, 0.3], "gaussian", "fixed", 0.2),
+               "ae-mlp": dict.fromkeys([0.1, 0.3], base)}
+    runs = {cfg: FakeRun() for cfg in bench.distinct_configs(configs)}
+    nets = bench.networks(configs, runs)
+    assert nets["dae-mlp"][0.1] is nets["dae-mlp"][0.3] and nets["ae-mlp"][0.1] is not nets["dae-mlp"][0.1]
+    assert [r.calls for r in runs.values()] == [1, 1]
+    described = bench.describe_configs(configs, "0" * 64)
+    assert described["dae-mlp"]["config_by_noise"] == {"0.1": 0, "0.3": 0}
+    assert described["dae-mlp"]["configs"][0]["train_noise"] == 0.2
+    assert len(described["ae-mlp"]["cache_keys"][0]) == 64
+
+
+def test_check_count():
+    assert bench.check_count("slow_subset", 200, 10_000) == 200
     with pytest.raises(ValueError, match="slow_subset must be in \\[1, 10000\\]"):
-        bench.check_slow_subset(0)
-    with pytest.raises(TypeError, match="slow_subset must be an int"):
-        bench.check_slow_subset(2.5)
-    with pytest.raises(ValueError, match="workers must be in \\[1, 64\\]"):
-        bench.check_count("workers", 0, 64)
+        bench.check_count("slow_subset", 0, 10_000)
+    with pytest.raises(TypeError, match="workers must be an int"):
+        bench.check_count("workers", 2.5, 64)
 
 
-# ---- the benchmark -----------------------------------------------------------------------------
+# ---- a small benchmark ---------------------------------------------------------------------------
 
 class _Blur(nn.Module):
     """A stand-in network: a fixed 3x3 mean filter (with a parameter, as `reconstruct` needs)."""
 
-    def __init__(self):
+    def __init__(self, scale=1.0):
         super().__init__()
-        self.w = nn.Parameter(torch.full((1, 1, 3, 3), 1 / 9))
+        self.w = nn.Parameter(torch.full((1, 1, 3, 3), scale / 9))
 
     def forward(self, x):
         return torch.nn.functional.conv2d(x, self.w, padding=1).clamp(0, 1)
 
 
 @pytest.fixture(scope="module")
-def small_bench(mnist):
-    net = _Blur()
-    return bench.run({"ae-conv": {0.2: net, 0.5: net}}, {"median": {0.2: 3, 0.5: 5}, "bm3d": {0.2: 0.12, 0.5: 0.34}},
-                     _digits(mnist, 12), [0.2, 0.5], "gaussian", seed=0, slow_subset=4, keep=3)
+def small(mnist):
+    nets = {"dae-conv": _Blur(), "ae-conv": _Blur(0.9), bench.CONTROL: _Blur(0.95)}
+    return evaluate(nets, {"median": {0.2: 3, 0.5: 5}, "bm3d": {0.2: 0.12, 0.5: 0.34}}, _digits(mnist, 12),
+                    [0.2, 0.5], seed=0, slow_subset=4, keep=3)
 
 
-def test_run_scores_every_method(small_bench):
-    b = small_bench
-    assert list(b.methods) == ["ae-conv", "median", "bm3d"] and b.n_subset == 4
-    assert b.methods["bm3d"].n_images == 4 and b.methods["median"].n_images == 12
-    for s in b.methods.values():
-        assert len(s.psnr) == len(s.ssim) == len(s.psnr_ci) == len(s.psnr_subset) == 2
-        assert all(ci > 0 for ci in s.psnr_ci + s.ssim_ci)
-        assert s.seconds_per_image > 0
-    bm = b.methods["bm3d"]
-    assert bm.psnr == bm.psnr_subset and bm.values == [0.12, 0.34] and bm.param == "sigma_psd"
-    assert b.noisy.psnr[0] > b.noisy.psnr[1]
-    assert set(b.examples[0.5]) == {"clean", "noisy", "ae-conv", "median", "bm3d"}
-    assert b.examples[0.5]["bm3d"].shape == (3, 1, 28, 28)
-
-
-def test_run_is_reproducible(mnist, small_bench):
-    again = bench.run({}, {"median": {0.2: 3, 0.5: 5}}, _digits(mnist, 12), [0.2, 0.5], "gaussian", 0, 4)
-    assert again.methods["median"].psnr == small_bench.methods["median"].psnr
-
-
-def test_results_are_json_with_the_contract(small_bench):
-    d = json.loads(json.dumps(small_bench.to_dict()))
-    for name, m in d["methods"].items():
-        assert {"noise", "psnr", "ssim", "seconds_per_image", "psnr_ci", "ssim_ci", "n_images"} <= set(m)
-        assert isinstance(m["seconds_per_image"], float)
-    assert "param" not in d["methods"]["ae-conv"] and d["methods"]["median"]["param"] == "size"
-    assert d["noise_kind"] == "gaussian" and d["n_subset"] == 4
-
-
-def test_versus_best_classical(small_bench):
-    rows = bench.versus_best_classical(small_bench, "ae-conv")
+def test_versus_best_classical_pairs_on_the_subset(small):
+    rows = bench.versus_best_classical(small, "dae-conv")
     assert [r["noise"] for r in rows] == [0.2, 0.5]
-    for r in rows:
-        best = small_bench.methods[r["psnr_best"]].psnr_subset[[0.2, 0.5].index(r["noise"])]
-        assert r["psnr_classical"] == best
-        assert r["psnr_gain"] == pytest.approx(r["psnr_ae-conv"] - best)
-    fake = [{"noise": 0.1, "psnr_gain": 2.0, "ssim_gain": -0.01},
-            {"noise": 0.3, "psnr_gain": 4.0, "ssim_gain": 0.1},
-            {"noise": 0.6, "psnr_gain": 6.0, "ssim_gain": 0.1}]
-    assert bench.target_misses(fake) == {"psnr": [], "ssim": [0.1], "margin": [0.3]}
-    with pytest.raises(ValueError, match="need 'dae-conv'"):
-        bench.versus_best_classical(small_bench, "dae-conv")
+    for i, r in enumerate(rows):
+        best = r["psnr_best"]
+        assert best == max(("median", "bm3d"), key=lambda n: small.scores(n).psnr_subset[i])
+        assert r["psnr_classical"] == small.scores(best).psnr_subset[i]
+        diff = small.outputs["dae-conv"][r["noise"]].psnr[:4] - small.outputs[best][r["noise"]].psnr[:4]
+        assert r["psnr_gain"] == pytest.approx(float(diff.mean())) and r["psnr_gain_ci"] > 0
+    with pytest.raises(ValueError, match="need 'dae-mlp'"):
+        bench.versus_best_classical(small, "dae-mlp")
+    g = bench.gains(small, "dae-conv", "ae-conv")
+    assert g["n_images"] == 12 and g["gain"][0] == pytest.approx(
+        float((small.outputs["dae-conv"][0.2].psnr - small.outputs["ae-conv"][0.2].psnr).mean()))
 
 
-def test_run_errors(mnist):
-    x = _digits(mnist, 4)
-    with pytest.raises(ValueError, match="'median' has nothing for noise factor\\(s\\) \\[0.5\\]"):
-        bench.run({}, {"median": {0.2: 3}}, x, [0.2, 0.5], "gaussian", 0, 2)
-    with pytest.raises(ValueError, match="unknown denoiser 'wiener'"):
-        bench.run({}, {"wiener": {0.2: 1}}, x, [0.2], "gaussian", 0, 2)
-    with pytest.raises(ValueError, match="noise kind"):
-        bench.run({}, {"median": {0.2: 3}}, x, [0.2], "speckle", 0, 2)
-
-
-def test_benchmark_figures_and_tables(small_bench):
-    import matplotlib.pyplot as plt
-    from matplotlib.figure import Figure
-
-    from aelib import plots
-    b = small_bench
-    fig = plots.curves_ci({"PSNR": {"noisy input": (b.noisy.psnr, b.noisy.psnr_ci),
-                                    **{n: (s.psnr, s.psnr_ci) for n, s in b.methods.items()}}},
-                          "noise factor", b.noise, dashed=["median", "bm3d"], reference="noisy input")
-    assert isinstance(fig, Figure) and len(fig.axes[0].lines) >= 4
-    fig2 = plots.seconds_per_image({n: s.seconds_per_image for n, s in b.methods.items()},
-                                   {n: s.n_images for n, s in b.methods.items()})
-    assert isinstance(fig2, Figure)
-    plt.close("all")
-    t = bench.table(b, "psnr")
-    assert list(t.index) == ["noisy input", "ae-conv", "median", "bm3d"]
-    assert t.loc["bm3d", "images"] == "4" and " ± " in t.loc["median", "f = 0.2"]
+def test_tables_show_the_scores(small):
+    t = tables.scores_table(small, "psnr")
+    assert list(t.index) == ["noisy input", "dae-conv", "ae-conv", bench.CONTROL, "median", "bm3d"]
+    s = small.scores("median")
+    assert t.loc["median", "f = 0.5"] == f"{s.psnr[1]:.2f} ± {s.psnr_ci[1]:.2f}"
+    assert t.loc["bm3d", "images"] == "4" and t.loc["median", "images"] == "12"
     with pytest.raises(ValueError, match="metric must be"):
-        bench.table(b, "mse")
+        tables.scores_table(small, "mse")
     tuned = {"median": {"param": "size", "values": {0.2: 3, 0.5: 5}, "n_images": 30}}
-    assert bench.tuned_table(tuned).loc["median (size)", "f = 0.5"] == "5"
+    tt = tables.tuned_table(tuned)
+    assert tt.loc["median (size)", "f = 0.5"] == "5" and tt.loc["median (size)", "validation images"] == "30"
+    b = findings.bands(small, {"dae-conv": ["dae-conv"], "ae-conv": ["ae-conv", bench.CONTROL]})
+    bt = tables.bands_table(small, ["dae-conv", "ae-conv"], b)
+    lo, hi = b["psnr"]["ae-conv"]["lo"][0], b["psnr"]["ae-conv"]["hi"][0]
+    assert bt.loc["0.2", "PSNR ae-conv"] == f"{small.scores('ae-conv').psnr[0]:.2f} [{lo:.2f}, {hi:.2f}]"
 
 
-def test_load_networks_trains_each_config_once(mnist, tmp_path, monkeypatch):
-    from aelib import cache
-    calls = []
-    real = cache.train
-    monkeypatch.setattr(cache, "train", lambda cfg, *a, **k: calls.append(cfg) or real(cfg, *a, **k))
-    base = TrainConfig(model="mlp", latent=8, hidden=16, epochs=1, lr=1e-3, train_size=64, val_size=64)
-    configs = {"dae-mlp": bench.dae_configs(base, [0.1, 0.3], "gaussian", "fixed", 0.2),
-               "ae-mlp": dict.fromkeys([0.1, 0.3], base)}
-    nets = bench.load_networks(configs, mnist, tmp_path)
-    assert len(calls) == 2 and nets["dae-mlp"][0.1] is nets["dae-mlp"][0.3]
-    described = bench.describe_configs(configs, mnist.sha256)
-    assert described["dae-mlp"]["config_by_noise"] == {"0.1": 0, "0.3": 0}
-    assert described["dae-mlp"]["configs"][0]["train_noise"] == 0.2
-    assert len(described["ae-mlp"]["cache_keys"][0]) == 64
+def test_benchmark_figures_draw_the_scores(small):
+    names = ["noisy input", *small.methods]
+    fig = plots.curves_ci({"PSNR": {n: (small.scores(n).psnr, small.scores(n).psnr_ci) for n in names}},
+                          "noise factor", small.noise, dashed=["median", "bm3d"], reference="noisy input")
+    drawn = [list(line.get_ydata()) for line in fig.axes[0].lines if len(line.get_ydata()) == 2]
+    for n in names:
+        assert any(np.allclose(y, small.scores(n).psnr) for y in drawn), n
+    seconds = {n: small.scores(n).seconds_per_image for n in small.methods}
+    fig2 = plots.seconds_per_image(seconds, {n: small.scores(n).n_images for n in small.methods})
+    bars = {t.get_text(): p.get_width() for t, p in zip(fig2.axes[0].get_yticklabels(), fig2.axes[0].patches)}
+    assert bars == pytest.approx(seconds)
+    plt.close("all")
 
 
-def test_classical_results_are_cached(mnist, tmp_path, monkeypatch):
-    x, net = _digits(mnist, 10), {"ae-conv": {0.3: _Blur()}}
-    first = bench.run(net, {"median": {0.3: 3}}, x, [0.3], "gaussian", 0, 4, keep=2, cache_dir=tmp_path)
-    assert len(list((tmp_path / "denoised").glob("median-*.npz"))) == 1
-    assert len(list((tmp_path / "denoised").glob("ae-conv-*.npz"))) == 1
+# ---- bands and prose ------------------------------------------------------------------------------
 
-    def boom(*a, **k):
-        raise AssertionError("denoised again despite the cache")
+def test_bands_span_the_seeds_and_the_intervals(small):
+    b = findings.bands(small, {"conv": ["dae-conv", "ae-conv"]})["psnr"]["conv"]
+    a, c = small.scores("dae-conv"), small.scores("ae-conv")
+    assert b["value"] == a.psnr  # the first name: the page's seed
+    assert b["lo"][1] == pytest.approx(min(a.psnr[1] - a.psnr_ci[1], c.psnr[1] - c.psnr_ci[1]))
+    assert b["hi"][1] == pytest.approx(max(a.psnr[1] + a.psnr_ci[1], c.psnr[1] + c.psnr_ci[1]))
+    gain = findings.bands(small, {"x": ["dae-conv"]})["noise_gain"]["x"]
+    assert all(lo < v < hi for v, lo, hi in zip(gain["value"], gain["lo"], gain["hi"]))
 
-    monkeypatch.setattr(denoisers, "denoise", boom)
-    monkeypatch.setattr(bench, "_time_network", boom)
-    again = bench.run(net, {"median": {0.3: 3}}, x, [0.3], "gaussian", 0, 4, keep=2, cache_dir=tmp_path)
-    assert again.to_dict() == first.to_dict()
-    assert torch.equal(again.examples[0.3]["median"], first.examples[0.3]["median"])
-    other = _Blur()
-    with torch.no_grad():
-        other.w.mul_(0.5)  # other weights: another key
-    with pytest.raises(AssertionError, match="denoised again"):
-        bench.run({"ae-conv": {0.3: other}}, {}, x, [0.3], "gaussian", 0, 4, keep=2, cache_dir=tmp_path)
-    with pytest.raises(AssertionError, match="denoised again"):  # another parameter: another key
-        bench.run({}, {"median": {0.3: 5}}, x, [0.3], "gaussian", 0, 4, keep=2, cache_dir=tmp_path)
-    (path,) = (tmp_path / "denoised").glob("median-*.npz")
-    path.write_bytes(b"not an npz")  # a damaged entry is computed again, not trusted
-    monkeypatch.undo()
-    redone = bench.run({}, {"median": {0.3: 3}}, x, [0.3], "gaussian", 0, 4, keep=2, cache_dir=tmp_path)
-    assert redone.methods["median"].psnr == first.methods["median"].psnr  # (its time is measured anew)
+
+def _glue(small, kind="gaussian", median_best=True, control=True):
+    result = small
+    if not control:
+        result = evaluate({"dae-conv": _Blur(), "ae-conv": _Blur(0.9)}, {"median": {0.2: 3, 0.5: 5}},
+                          small.clean_examples, [0.2, 0.5], seed=0, keep=3)
+        result.outputs["bm3d"] = result.outputs["median"]  # the page always has BM3D
+        result.tuned["bm3d"] = ("sigma_psd", [0.1, 0.2])
+    if not median_best:
+        result.outputs["median"] = {f: d.__class__(**{**d.__dict__, "psnr": d.psnr - 50})
+                                    for f, d in result.outputs["median"].items()}
+    p = {"dae_latent": 512, "conv_latent": 64, "mlp_latent": 128, "dae_training": "each", "dae_noise": 0.3,
+         "n_val": 300, "n_val_slow": 10}
+    tuned = {"median": {"values": {0.2: 3, 0.5: 5}}}
+    result.kind = kind
+    return findings.bench_glue(result, p, tuned, [0.05, 0.2], findings.bench_verdicts(result, p))
+
+
+@pytest.mark.parametrize("kind", ["gaussian", "salt-pepper"])
+@pytest.mark.parametrize("median_best", [True, False])
+def test_benchmark_prose_reads_for_every_branch(small, kind, median_best):
+    g = _glue(small, kind, median_best)
+    text = " ".join(str(v) for v in g.values())
+    assert "None" not in text and "nan" not in text and "  " not in text
+    assert ("median filter" in g["bias_text"]) and (("3×3 or 5×5" in g["bias_text"] or "f = 0.2 and 0.5"
+                                                      in g["bias_text"]) == median_best)
+    assert ("one-sided" in g["bias_text"]) == (kind == "gaussian")
+    assert g["target_verdict"] in ("holds", "holds in part", "does not hold", "within noise")
+    assert g["best_text"].count(" at ") == 2
+
+
+def test_benchmark_prose_without_a_separate_control(small):
+    g = _glue(small, control=False)
+    assert "is itself the control" in g["control_text"]
+    assert "already has a code of 512" in g["noisy_training_evidence"]
+
+
+# ---- the pages' parameters ---------------------------------------------------------------------------
+
+def test_benchmark_page_trains_what_its_own_parameters_say():
+    jobs = page_jobs(pages.BENCH, {"conv_latent": 32, "mlp_latent": 20, "channels": "[8, 16]", "dae_latent": 40,
+                                   "dae_training": "range", "noise_factors": "[0.1, 0.3]"})
+    got = {(j.config.model, j.config.latent, j.config.channels if j.config.model == "conv" else None,
+            j.config.train_noise) for j in jobs}
+    assert got == {("conv", 40, (16, 32, 32), 0.3), ("mlp", 20, None, 0.3), ("conv", 32, (8, 16), 0.0),
+                   ("mlp", 20, None, 0.0), ("conv", 40, (16, 32, 32), 0.0)}
+    assert all(j.config.dataset == "mnist" for j in jobs)
+
+
+def test_report_page_trains_each_model_at_every_seed():
+    configs = pages.report_configs({**_report_defaults(), "spread_seeds": "[1, 2, 0]"})
+    assert list(configs) == ["conv-64", "mlp-128", "conv-64-seed1", "mlp-128-seed1", "conv-64-seed2", "mlp-128-seed2"]
+    assert [c.seed for c in configs.values()] == [0, 0, 1, 1, 2, 2]  # the page's own seed is not trained twice
+    assert pages.report_params({**_report_defaults(), "spread_seeds": []})["spread_seeds"] == []
+    m = pages.ReportModels("conv-64", "mlp-128", configs, {})
+    assert m.seeds_of("conv-64") == ["conv-64", "conv-64-seed1", "conv-64-seed2"]
+
+
+def _report_defaults():
+    return {"noise_factors": [0.1, 0.2], "noise_seed": 0, "conv_latent": 64, "mlp_latent": 128,
+            "channels": [16, 32, 32], "spread_seeds": [1], "seed": 0, "epochs": 1, "lr": 1e-3}
+
+
+@pytest.mark.parametrize("change, error", [
+    ({"noise_kind": "speckle"}, "noise kind"), ({"n_val": 0}, "n_val must be in"),
+    ({"slow_subset": 2.5}, "slow_subset must be an int"), ({"conv_latent": 0}, "conv_latent"),
+    ({"dae_channels": []}, "dae_channels must be a non-empty list"), ({"noise_factors": [2]}, "noise_factors"),
+    ({"dae_noise": -1}, "dae_noise"), ({"noise_seed": -2}, "noise_seed"),
+])
+def test_benchmark_page_refuses_bad_parameters(change, error):
+    with pytest.raises((ValueError, TypeError), match=error):
+        page_jobs(pages.BENCH, change)
+
+
+def test_report_page_refuses_bad_seeds():
+    with pytest.raises(ValueError, match="spread_seeds"):
+        pages.report_params({**_report_defaults(), "spread_seeds": [-1]})
+    with pytest.raises(TypeError, match="spread_seeds"):
+        pages.report_params({**_report_defaults(), "spread_seeds": ["a"]})

@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from aelib import entropy
-from aelib.entropy import EntropyError, fit_histogram, make_table, table_from_cdf
+from aelib.compress import entropy
+from aelib.compress.entropy import EntropyError, fit_histogram, make_table, table_from_cdf
 
 
 def _laplace_ints(n, d, seed=0):

@@ -5,7 +5,7 @@ import math
 
 import pytest
 
-from aelib import headline
+from aelib.book import headline
 
 NOISE = [0.1, 0.3, 0.5]
 

@@ -253,3 +253,32 @@ def test_to_mnist_never_pushes_ink_out_of_the_field():
     r0, c0 = steps.offset
     assert 0 <= r0 <= 8 and 0 <= c0 <= 8  # clipped: the 20x20 box stays inside 28x28
     assert float(steps.result.sum()) == pytest.approx(np.asarray(steps.box, dtype=np.float64).sum() / 255, rel=1e-6)
+
+
+def _pillow_only(img: Image.Image) -> torch.Tensor:
+    """MNIST's normalisation in Pillow and NumPy alone (as before aelib used torchvision for it)."""
+    grey = img.convert("L")
+    a = np.asarray(grey)
+    rows, cols = np.nonzero(a > images.INK_LEVEL)
+    crop = grey.crop((cols.min(), rows.min(), cols.max() + 1, rows.max() + 1))
+    scale = 20 / max(crop.size)
+    box = np.asarray(crop.resize((max(1, round(crop.width * scale)), max(1, round(crop.height * scale))),
+                                 Image.Resampling.LANCZOS))
+    b = box.astype(np.float64)
+    r = round(14 - (b.sum(1) * np.arange(b.shape[0])).sum() / b.sum())
+    c = round(14 - (b.sum(0) * np.arange(b.shape[1])).sum() / b.sum())
+    r, c = int(np.clip(r, 0, 28 - b.shape[0])), int(np.clip(c, 0, 28 - b.shape[1]))
+    field = np.zeros((28, 28), dtype=np.uint8)
+    field[r:r + b.shape[0], c:c + b.shape[1]] = box
+    return torch.from_numpy(field.astype(np.float32) / 255.0).unsqueeze(0)
+
+
+def test_torchvision_steps_equal_pillow_to_the_bit(builtin, mnist):
+    # transforms.v2 on Pillow images calls Pillow: the inputs are exactly those of the Pillow-only steps
+    rng = np.random.default_rng(0)
+    cases = [img for name, img in builtin.items() if name != "inverted 2"]
+    cases += [Image.fromarray(d.numpy()).resize((int(s), int(s * 0.7)), Image.Resampling.BICUBIC)
+              for d, s in zip(mnist.test_images[:10], rng.integers(30, 300, 10))]
+    cases += [Image.fromarray(rng.integers(0, 256, (37, 91, 3), dtype=np.uint8))]
+    for img in cases:
+        assert torch.equal(to_mnist(img), _pillow_only(img))

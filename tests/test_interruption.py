@@ -1,5 +1,6 @@
 """Real processes, real kills: the cache survives interruption and concurrent use."""
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -8,7 +9,7 @@ import time
 
 import pytest
 
-from aelib.cache import load_run, run_path
+from aelib.runs import load_run, run_path
 from aelib.config import TrainConfig
 
 pytestmark = pytest.mark.slow
@@ -18,16 +19,17 @@ SLOW = TrainConfig(latent=32, hidden=256, epochs=15, lr=1e-3, train_size=4000, v
 
 SCRIPT = textwrap.dedent("""
     import sys
-    from aelib import cache
+    from aelib import runs as cache
     from aelib.config import TrainConfig
-    from aelib.data import load_mnist
+    from pathlib import Path
+    from aelib.data import load_dataset
     real_train = cache.train
     def counting_train(*a, **k):
         print("training", flush=True)
         return real_train(*a, **k)
     cache.train = counting_train
     cfg = TrainConfig(**{cfg!r})
-    run = cache.cached_run(cfg, load_mnist(sys.argv[1]), sys.argv[1])
+    run = cache.cached_run(cfg, load_dataset("mnist", root=Path(sys.argv[1]) / "datasets"), sys.argv[1])
     print("done", len(run.history.seconds), flush=True)
 """)
 
@@ -41,8 +43,7 @@ def _start(cache_dir, cfg):
 def test_kill_during_training_leaves_no_entry_and_the_rerun_finishes(mnist, cache_dir, tmp_path):
     shared = tmp_path / "cache"
     shared.mkdir()
-    for f in cache_dir.glob("mnist-*.npz"):  # reuse the converted data, not any model
-        os.link(f, shared / f.name)
+    shutil.copytree(cache_dir / "datasets", shared / "datasets", copy_function=os.link)  # the data, no model
     proc = _start(shared, SLOW)
     assert proc.stdout.readline().strip() == "training"
     time.sleep(0.5)
@@ -61,8 +62,7 @@ def test_two_processes_needing_the_same_model_train_it_once(mnist, cache_dir, tm
     cfg = SLOW.replace(epochs=3)
     shared = tmp_path / "cache"
     shared.mkdir()
-    for f in cache_dir.glob("mnist-*.npz"):
-        os.link(f, shared / f.name)
+    shutil.copytree(cache_dir / "datasets", shared / "datasets", copy_function=os.link)
     procs = [_start(shared, cfg) for _ in range(2)]
     outs = [p.communicate(timeout=600)[0] for p in procs]
     assert all(p.returncode == 0 for p in procs)

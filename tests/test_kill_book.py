@@ -7,6 +7,7 @@ groups, and also the build's group alone, where the orphaned kernel must notice 
 """
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -17,7 +18,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from aelib.cache import load_run, run_path
+from aelib.runs import load_run, run_path
 from aelib.config import TrainConfig
 
 pytestmark = pytest.mark.slow
@@ -89,8 +90,7 @@ def _good_entries(runs, mnist):
 def test_killed_book_build_reruns_to_one_good_cache_entry(mnist, cache_dir, tmp_path, no_leftovers, kill):
     cache = tmp_path / "cache"
     cache.mkdir()
-    for f in cache_dir.glob("mnist-*.npz"):  # the converted data, not any model
-        os.link(f, cache / f.name)
+    shutil.copytree(cache_dir / "datasets", cache / "datasets", copy_function=os.link)  # the data, no model
     runs = cache / "runs"
     results = tmp_path / "book" / "results" / "01_epochs.json"
 

@@ -3,7 +3,8 @@ import math
 import pytest
 import torch
 
-from aelib.noise import NOISE_KINDS, add_noise, check_noise_factor, check_noise_kind, noisy_copy
+from aelib.noise import (NOISE_KINDS, add_noise, background_mean, check_noise_factor, check_noise_factors,
+                         check_noise_kind, check_seed, noisy_copy)
 
 
 def _images(n=64, seed=0):
@@ -46,10 +47,55 @@ def test_noisy_copy_is_reproducible_and_seeded(kind):
     assert torch.equal(x, _images(16))  # the clean images are left alone
 
 
-def test_noisy_copy_matches_the_section_noise():
-    from aelib.denoise import noisy
-    x = _images(16)
-    assert torch.equal(noisy_copy(x, 0.4, 5), noisy(x, 0.4, 5))
+def test_noisy_copy_shares_one_draw_across_factors():
+    # away from the clip, (noisy - x) / f is the same z at every factor
+    x = torch.full((1, 1, 28, 28), 0.5)
+    z1 = (noisy_copy(x, 0.01, 3) - x) / 0.01
+    z2 = (noisy_copy(x, 0.02, 3) - x) / 0.02
+    assert torch.allclose(z1, z2, atol=1e-3)
+    assert torch.equal(noisy_copy(x, 0.0, 3), x)
+
+
+def test_check_noise_factors_keeps_order_and_reads_text():
+    assert check_noise_factors([0.3, 0.1, 1]) == [0.3, 0.1, 1.0]
+    assert check_noise_factors("[0.1, 0.5]") == [0.1, 0.5]  # what papermill's -p delivers
+    with pytest.raises(ValueError, match="noise_factors"):
+        check_noise_factors([0.1, 1.5])
+    with pytest.raises(ValueError, match="noise_factors"):
+        check_noise_factors([-0.1])
+    with pytest.raises(TypeError, match="noise_factors"):
+        check_noise_factors([])
+    with pytest.raises(TypeError, match="noise_factors"):
+        check_noise_factors(["0.1"])
+
+
+def test_check_seed_and_noisy_copy_refuse_bad_seeds():
+    assert check_seed("noise_seed", 7) == 7 and check_seed("noise_seed", 2**63 - 1) == 2**63 - 1
+    with pytest.raises(ValueError, match="noise_seed must be in \\[0, 2\\*\\*63 - 1\\]"):
+        check_seed("noise_seed", -1)
+    with pytest.raises(ValueError, match="noise_seed"):
+        check_seed("noise_seed", 2**63)
+    with pytest.raises(TypeError, match="noise_seed must be an int"):
+        check_seed("noise_seed", True)
+    with pytest.raises(TypeError, match="noise_seed must be an int"):
+        check_seed("noise_seed", 1.0)
+    with pytest.raises(ValueError, match="noise seed"):
+        noisy_copy(_images(1), 0.1, -3)
+
+
+def test_clipped_gaussian_noise_is_one_sided_on_black():
+    black = torch.zeros(200, 1, 28, 28)
+    f = 0.3
+    bias = background_mean(black, noisy_copy(black, f, 0))
+    # E[max(0, f z)] = f / sqrt(2 pi) for z ~ N(0, 1); 156,800 pixels put the mean within 0.002
+    assert bias == pytest.approx(f / math.sqrt(2 * math.pi), abs=2e-3)
+    mid = torch.full((200, 1, 28, 28), 0.5)
+    mid[:, :, 0, 0] = 0.0  # a few background pixels among grey ones: only those are averaged
+    assert background_mean(mid, mid) == 0.0
+    assert abs(background_mean(mid, noisy_copy(mid, 0.01, 1)) - 0.01 / math.sqrt(2 * math.pi)) < 2e-3
+    assert math.isnan(background_mean(torch.ones(2, 1, 4, 4), torch.ones(2, 1, 4, 4)))
+    with pytest.raises(ValueError, match="shapes differ"):
+        background_mean(black, black[:3])
 
 
 @pytest.mark.parametrize("kind", NOISE_KINDS)

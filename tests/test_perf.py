@@ -3,7 +3,7 @@ import json
 
 import pytest
 
-from aelib import perf
+from aelib.book import perf
 
 # Shaped like `python -m aelib.bench --json` on the 2-core CPU (numbers rounded).
 BENCH = {

@@ -1,7 +1,8 @@
 import pytest
 import torch
 
-from aelib import ratio, report
+from aelib.compress import ratio
+from aelib.book import report
 from aelib.config import TrainConfig
 from aelib.models import build_model, count_parameters
 
@@ -46,20 +47,23 @@ def test_mlp_decoder_bytes_by_hand():
 
 def test_images_to_pay_off_is_the_smallest_n():
     dec = 1_872_960  # the MLP decoder at latent 128
-    n = ratio.images_to_pay_off(128, dec)
+    n = ratio.images_to_pay_off(dec, ratio.code_bytes(128), ratio.IMAGE_BYTES)
     assert n == 6886  # ceil(1,872,960 / (784 - 512))
     assert n * 784 >= n * 512 + dec and (n - 1) * 784 < (n - 1) * 512 + dec
-    assert ratio.images_to_pay_off(1, 0) == 0
-    assert ratio.images_to_pay_off(16, 720) == 1  # saving 720 bytes on the first image
+    assert ratio.images_to_pay_off(0, ratio.code_bytes(1), ratio.IMAGE_BYTES) == 0
+    assert ratio.images_to_pay_off(720, ratio.code_bytes(16), ratio.IMAGE_BYTES) == 1  # saving 720 B at once
+    assert ratio.images_to_pay_off(1000, 10, 110) == 10 and ratio.images_to_pay_off(1001, 10, 110) == 11
+    assert ratio.images_to_pay_off(1000, 10, 110.5) == 10  # a mean byte count need not be whole
 
 
-def test_images_to_pay_off_never_when_the_code_is_not_smaller():
-    assert ratio.images_to_pay_off(512, 10) is None  # 2048 B code > 784 B image
-    assert ratio.images_to_pay_off(196, 10) is None  # 784 B == 784 B: nothing saved
-    assert ratio.images_to_pay_off(512, 10, ratio.FLOAT16_BYTES) is None  # still 1024 B
-    assert ratio.images_to_pay_off(128, 0, ratio.FLOAT16_BYTES) == 0
-    with pytest.raises(ValueError, match="decoder must be a byte count"):
-        ratio.images_to_pay_off(16, -1)
+def test_images_to_pay_off_never_when_ours_is_not_smaller():
+    assert ratio.images_to_pay_off(10, ratio.code_bytes(512), ratio.IMAGE_BYTES) is None  # 2048 B > 784 B
+    assert ratio.images_to_pay_off(10, ratio.code_bytes(196), ratio.IMAGE_BYTES) is None  # 784 B: nothing saved
+    assert ratio.images_to_pay_off(10, ratio.code_bytes(512, ratio.FLOAT16_BYTES), ratio.IMAGE_BYTES) is None
+    assert ratio.images_to_pay_off(0, ratio.code_bytes(128, ratio.FLOAT16_BYTES), ratio.IMAGE_BYTES) == 0
+    assert ratio.images_to_pay_off(10, ratio.code_bytes(128), 190.3) is None  # a 512 B code against zlib
+    with pytest.raises(ValueError, match="model_bytes must be a byte count"):
+        ratio.images_to_pay_off(-1, 64, 784)
 
 
 @pytest.mark.parametrize("kind", ["mlp", "conv"])

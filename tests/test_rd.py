@@ -1,43 +1,15 @@
+"""Rate-distortion points measured from real bytes (aelib.compress.rd); the curve maths is in
+test_curves.py."""
 import json
 
 import numpy as np
 import pytest
 
-from aelib import codec as C
-from aelib import rd
-from aelib.cache import cached_run
+from aelib.compress import codec as C
+from aelib.compress import rd
+from aelib.runs import cached_run
 from aelib.config import TrainConfig
 from aelib.data import to_float
-
-
-def _pts(pairs, codec="x"):
-    return [{"codec": codec, "bpp": b, "psnr": q} for b, q in pairs]
-
-
-def test_frontier_drops_beaten_points():
-    f = rd.frontier(_pts([(1.0, 20), (0.5, 22), (2.0, 30), (1.5, 25), (3.0, 29)]))
-    assert [(p["bpp"], p["psnr"]) for p in f] == [(0.5, 22), (1.5, 25), (2.0, 30)]
-
-
-def test_bpp_at_interpolates_log_bits_and_refuses_to_extrapolate():
-    pts = _pts([(0.1, 20), (0.4, 30)])
-    assert rd.bpp_at(pts, 25) == pytest.approx(0.2)  # geometric mean halfway
-    assert rd.bpp_at(pts, 19.9) is None and rd.bpp_at(pts, 30.1) is None
-
-
-def test_compare_finds_where_ours_is_not_below():
-    ours = _pts([(0.1, 20), (0.2, 30)])
-    theirs = _pts([(0.05, 15), (0.15, 25), (1.0, 35)])  # below ours from 20 to ~27 dB
-    c = rd.compare(ours, theirs)
-    assert c["overlap"] == [20, 30] and c["below"] is False and c["not_below"]
-    assert rd.compare(ours, _pts([(1.0, 20), (2.0, 30)]))["below"] is True
-    assert rd.compare(ours, _pts([(1.0, 40), (2.0, 50)]))["overlap"] is None
-
-
-def test_pay_off():
-    assert rd.images_to_pay_off(1000, 10, 110) == 10
-    assert rd.images_to_pay_off(1001, 10, 110) == 11
-    assert rd.images_to_pay_off(1000, 110, 100) is None
 
 
 def test_standard_points_are_measured_once_then_cached(mnist, tmp_path):
@@ -68,31 +40,6 @@ def test_ours_point_counts_real_bytes(mnist, cache_dir):
     assert p["psnr"] > 5 and 0 < p["ssim"] <= 1
 
 
-def test_target_verdicts():
-    ours = [{"codec": "ours-rate", "bpp": b, "psnr": q} for b, q in [(0.1, 20), (0.2, 30)]]
-    webp = [{"codec": "webp", "lossless": False, "bpp": b, "psnr": q} for b, q in [(0.8, 22), (1.6, 32)]]
-    png = [{"codec": "png", "lossless": True, "bpp": 2.0, "psnr": 100.0}]
-    avif = [{"codec": "avif", "lossless": False, "bpp": b, "psnr": q} for b, q in [(3.0, 33), (4.0, 40)]]
-    t = rd.target(ours, webp + png + avif, psnr=25, factor=6)
-    assert t["verdict_below"] == "holds where the curves meet (not every codec)" and t["not_compared"] == ["avif"]
-    assert rd.target(ours, webp + png)["verdict_below"] == "holds"
-    assert t["ratio"] == pytest.approx(rd.bpp_at(webp, 25) / rd.bpp_at(ours, 25))
-    assert t["verdict_factor"] == ("holds" if t["ratio"] >= 6 else "does not hold")
-    assert rd.target(ours, webp, psnr=35)["verdict_factor"] == "cannot be judged"
-    slow = [{"codec": "webp", "lossless": False, "bpp": b, "psnr": q} for b, q in [(0.05, 20), (0.3, 30)]]
-    assert rd.target(ours, slow)["verdict_below"] == "does not hold"
-
-
-def test_counted_ways():
-    pts = [{"codec": "ours-rate", "bpp": 0.3, "bpp_payload": 0.2, "bpp_stream": 0.21, "bpp_entropy": 0.2, "psnr": 24},
-           {"codec": "webp", "bpp": 1.0, "bpp_payload": 0.7, "psnr": 23}]
-    ways = rd.counted_ways(pts, "ours-rate")
-    assert list(ways) == ["ours-rate, whole files", "ours-rate, payload only", "ours-rate, one stream",
-                          "ours-rate, entropy estimate"]
-    assert ways["ours-rate, one stream"][0]["bpp"] == 0.21
-    assert list(rd.counted_ways(pts, "webp")) == ["webp, whole files", "webp, payload only"]
-
-
 def test_evaluate_ours_measures_each_point_once(mnist, tmp_path, monkeypatch):
     cfg = TrainConfig(model="mlp", latent=8, hidden=32, epochs=1, lr=1e-3, train_size=512, val_size=256)
     specs = [C.CodecSpec(cfg, s) for s in (0.5, 1.0)]
@@ -109,3 +56,26 @@ def test_evaluate_ours_measures_each_point_once(mnist, tmp_path, monkeypatch):
     assert rd.evaluate_ours(specs, mnist, x, tmp_path)[0] == first
     with pytest.raises(AssertionError, match="measured or fitted again"):  # other images: another key
         rd.evaluate_ours(specs, mnist, x[:10], tmp_path)
+
+
+def test_evaluate_ours_uses_the_runs_it_is_given(mnist, tmp_path, monkeypatch):
+    cfg = TrainConfig(model="mlp", latent=8, hidden=32, epochs=1, lr=1e-3, train_size=512, val_size=256)
+    run = cached_run(cfg, mnist, tmp_path / "elsewhere")
+    import aelib.runs
+
+    def boom(*a, **k):
+        raise AssertionError("loaded or trained although the page passed its run")
+
+    monkeypatch.setattr(aelib.runs, "cached_run", boom)
+    points, _ = rd.evaluate_ours([C.CodecSpec(cfg, 0.5)], mnist, to_float(mnist.test_images[:5]), tmp_path,
+                                 runs={cfg: run})
+    assert points[0]["setting"] == "mlp-8 step 0.5"
+
+
+def test_encoder_options_reach_the_encoder_and_the_cache_key(mnist, tmp_path):
+    from aelib.compress import stdcodecs
+    images = mnist.test_images[:8].numpy()
+    (tuned,) = rd.standard_points(images, {"avif": [0]}, tmp_path)
+    (libavif,) = rd.standard_points(images, {"avif": [0]}, tmp_path, options={"avif": stdcodecs.AVIF_LIBAVIF_TUNING})
+    assert len(list((tmp_path / "stdcodecs").glob("*.json"))) == 2  # one entry per set of options
+    assert tuned["psnr"] < libavif["psnr"] - 3  # tune=psnr lets the lowest quality go far lower

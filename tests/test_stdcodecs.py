@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from aelib import stdcodecs as sc
+from aelib.compress import stdcodecs as sc
 
 
 @pytest.fixture(scope="module")

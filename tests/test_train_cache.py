@@ -4,8 +4,8 @@ import warnings
 import pytest
 import torch
 
-from aelib import cache
-from aelib.cache import cache_key, cached_run, run_path, training_seconds
+from aelib import runs as cache
+from aelib.runs import cache_key, cached_run, run_path, training_seconds
 from aelib.config import TrainConfig
 from aelib.data import to_float
 from aelib.metrics import reconstruct

@@ -4,19 +4,21 @@
 
 The site is served on 127.0.0.1 only. For each page: no request leaves the machine (math is
 rendered from the local MathJax copy), no broken image, no error output or traceback in a cell,
-no stderr or progress-bar debris, and every section page has a captioned figure. A full-page
-screenshot of each page is saved for review. Exit status 1 and one line per problem otherwise.
+no stderr or progress-bar debris, and every section page has a captioned figure. Each live demo
+(aelib.book.demos) must start, running its models in the page; the count of demos and each one's
+time to first inference (from the page's navigation start) are reported. A full-page screenshot
+of each page is saved for review. Exit status 1 and one line per problem otherwise.
 """
 from __future__ import annotations
 
 import argparse
-import functools
-import http.server
 import sys
-import threading
 from pathlib import Path
 
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import sync_playwright
+
+import serve  # tools/serve.py: the content types the live demos need
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-sync",
@@ -39,16 +41,12 @@ PAGE_PROBLEMS_JS = """() => {
 }"""
 
 
-def _serve(root: Path):
-    handler = functools.partial(_QuietHandler, directory=str(root))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server
-
-
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
+DEMO_START_S = 30  # a live demo that has not run its models by then has failed
+DEMOS_SETTLED_JS = """() => [...document.querySelectorAll('.aelib-demo')]
+  .every(d => d.dataset.state === 'ready' || d.dataset.state === 'error')"""
+DEMOS_JS = """() => [...document.querySelectorAll('.aelib-demo')].map(d => ({
+  id: d.id, kind: d.dataset.demo, state: d.dataset.state, note: d.innerText.slice(0, 200),
+  first_inference_ms: d.dataset.firstInferenceMs ? Number(d.dataset.firstInferenceMs) : null}))"""
 
 
 def pages(html: Path) -> list[Path]:
@@ -57,9 +55,11 @@ def pages(html: Path) -> list[Path]:
                   and p != html / "index.html")  # the top-level index.html only redirects to the root page
 
 
-def check(html: Path, screenshots: Path | None = None) -> list[str]:
+def check(html: Path, screenshots: Path | None = None, demos: list[dict] | None = None) -> list[str]:
+    """The problems found, one line each. Each live demo found is appended to `demos` (if given)
+    as {page, id, kind, state, first_inference_ms}."""
     problems: list[str] = []
-    server = _serve(html)
+    server = serve.start(html)
     base = f"http://127.0.0.1:{server.server_address[1]}/"
     try:
         with sync_playwright() as pw:
@@ -67,16 +67,19 @@ def check(html: Path, screenshots: Path | None = None) -> list[str]:
             for path in pages(html):
                 rel = path.relative_to(html).as_posix()
                 page = browser.new_page(viewport={"width": 1280, "height": 900})
-                outside, console, missing = [], [], []
+                outside, console, missing, errors = [], [], [], []
                 # Record any request for another host and abort it, so that nothing leaves the machine.
                 page.route("**/*", lambda route: route.continue_() if route.request.url.startswith(base)
                            else (outside.append(route.request.url), route.abort()))
                 page.on("response", lambda r: missing.append(f"{r.status} {r.url}") if r.status >= 400 else None)
                 page.on("console", lambda m: console.append(m.text) if m.type == "error" else None)
+                page.on("pageerror", lambda e: errors.append(str(e)))
                 page.goto(base + rel, wait_until="networkidle")
+                problems += _check_demos(page, rel, demos)
                 problems += [f"{rel}: request leaves the machine: {u}" for u in outside]
                 problems += [f"{rel}: failed to load: {m}" for m in missing]
                 problems += [f"{rel}: console error: {t}" for t in console if not any(a in t for a in ALLOWED_CONSOLE)]
+                problems += [f"{rel}: uncaught error: {e}" for e in errors if not any(a in e for a in ALLOWED_CONSOLE)]
                 problems += [f"{rel}: {p}" for p in page.evaluate(PAGE_PROBLEMS_JS)]
                 if rel.startswith("book/") and rel.split("/")[-1][:2].isdigit():
                     if page.locator("figure figcaption").count() == 0:
@@ -93,6 +96,21 @@ def check(html: Path, screenshots: Path | None = None) -> list[str]:
     return problems
 
 
+def _check_demos(page, rel: str, demos: list[dict] | None) -> list[str]:
+    """Wait for the page's live demos to run their models; a problem for each that did not."""
+    if not page.locator(".aelib-demo").count():
+        return []
+    try:
+        page.wait_for_function(DEMOS_SETTLED_JS, timeout=DEMO_START_S * 1000)
+    except PlaywrightTimeout:
+        pass  # reported below, demo by demo
+    found = page.evaluate(DEMOS_JS)
+    if demos is not None:
+        demos += [{"page": rel, **{k: d[k] for k in ("id", "kind", "state", "first_inference_ms")}} for d in found]
+    return [f"{rel}: live demo {d['id']} did not start ({d['state']}): {d['note']}" for d in found
+            if d["state"] != "ready"]
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("html", nargs="?", type=Path, default=Path("_build/html"))
@@ -101,10 +119,18 @@ def main(argv: list[str] | None = None) -> int:
     if not (args.html / "index.html").exists():
         print(f"{args.html} has no index.html: build the site first (make book)", file=sys.stderr)
         return 2
-    problems = check(args.html, args.screenshots)
+    demos: list[dict] = []
+    problems = check(args.html, args.screenshots, demos)
     for p in problems:
         print(p)
+    for d in demos:
+        ms = f"first inference {d['first_inference_ms']:.0f} ms after page load" if d["first_inference_ms"] else d["state"]
+        print(f"live demo {d['kind']:<6} {d['page']}: {ms}")
+    print(f"{len(demos)} live demo(s), {sum(d['state'] == 'ready' for d in demos)} running")
     n = len(pages(args.html))
+    mb = sum(f.stat().st_size for f in args.html.rglob("*") if f.is_file()) / 1e6
+    print(f"site size {mb:.1f} MB, of which live/ (demo models and runtime) "
+          f"{sum(f.stat().st_size for f in (args.html / 'live').rglob('*') if f.is_file()) / 1e6:.1f} MB")
     print(f"checked {n} pages: {len(problems)} problem(s)" + (f"; screenshots in {args.screenshots}" if args.screenshots else ""))
     return 1 if problems else 0
 

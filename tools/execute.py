@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import sys
 import time
 from pathlib import Path
@@ -23,24 +22,11 @@ import nbformat
 import papermill as pm
 import yaml
 
-from aelib.page import declared_parameters
+from aelib.book.page import declared_parameters
+from aelib.config import parse_value
 
 ROOT = Path(__file__).resolve().parent.parent
 PROFILES = ("full", "quick", "tiny")
-
-
-class _Loader(yaml.SafeLoader):
-    """YAML 1.1, but a number in exponent notation without a decimal point (1e-3) is a float, not
-    the string '1e-3' that the notebook would then refuse: `-p lr 1e-3` means a number."""
-
-
-_Loader.add_implicit_resolver("tag:yaml.org,2002:float", re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)[eE][-+]?\d+$"),
-                              list("-+0123456789."))
-
-
-def parse_value(text: str):
-    """One -p value, read as YAML: 3 -> int, 1e-3 -> float, [0, 1] -> list, other text -> str."""
-    return yaml.load(text, Loader=_Loader)
 
 
 def page_profile(page: str, profile: str) -> tuple[str, dict]:

@@ -19,7 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from aelib.cache import training_seconds
+from aelib.runs import training_seconds
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent

@@ -25,7 +25,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .models import ConvAutoencoder
+from aelib.models import ConvAutoencoder
 
 LIKELIHOOD_BOUND = 1e-9  # no latent costs more than -log2(1e-9) ~ 30 bits: keeps the loss finite
 TAIL_MASS = 1e-9  # the coding table covers the integers outside of which the prior leaves this much
@@ -89,9 +89,20 @@ def _double(module: nn.Module) -> nn.Module:
 class RateAutoencoder(ConvAutoencoder):
     """The convolutional autoencoder with a learned factorized prior on its code."""
 
-    def __init__(self, latent: int, channels: tuple[int, ...] = (16, 32, 32)):
+    def __init__(self, latent: int, channels: tuple[int, ...] = (16, 32, 32), rate_lambda: float = 0.0):
         super().__init__(latent, channels)
         self.entropy_bottleneck = FactorizedPrior(latent)
+        self.rate_lambda = rate_lambda  # lambda of the training loss D + lambda R
+
+    @classmethod
+    def from_config(cls, cfg) -> "RateAutoencoder":
+        return cls(cfg.latent, cfg.channels, cfg.rate_lambda)
+
+    def loss(self, inp: torch.Tensor, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+        """D + lambda R: MSE per pixel plus lambda times bits per image, with uniform noise in
+        place of rounding (drawn from `generator`)."""
+        out = self.noisy_forward(inp, generator)
+        return F.mse_loss(out["x_hat"], x) + self.rate_lambda * bits_per_image(out["likelihoods"]["y"])
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """x_hat from the rounded code: what a receiver of the real bytes gets (before clipping
@@ -110,9 +121,3 @@ def bits_per_image(likelihoods: torch.Tensor) -> torch.Tensor:
     """Mean over the batch of -log2 of each image's likelihood: the rate R."""
     return -torch.log2(likelihoods).sum(1).mean()
 
-
-def rate_distortion_loss(model: RateAutoencoder, inp: torch.Tensor, x: torch.Tensor, lam: float,
-                         generator: torch.Generator | None = None) -> torch.Tensor:
-    """D + lambda R: MSE per pixel plus lambda times bits per image."""
-    out = model.noisy_forward(inp, generator)
-    return F.mse_loss(out["x_hat"], x) + lam * bits_per_image(out["likelihoods"]["y"])

@@ -1,45 +1,35 @@
-"""A cache of trained runs, keyed on everything that determines the weights.
+"""Trained runs in the store, keyed on everything that determines the weights.
 
-Key = sha256 of (the whole TrainConfig, the data's sha256, the code version of its model kind). The config, data
-checksum and history travel inside the checkpoint and are compared on load, so a stale or
-foreign file is never mistaken for the model asked for. Writes are atomic and a file lock makes
-two processes that need the same model train it once.
+Key = sha256 of (the whole TrainConfig, the dataset's name and checksum, the code version of its
+model kind). The config, data checksum and history travel inside the checkpoint and are compared
+on load, so a stale or foreign file is never mistaken for the model asked for.
 """
 from __future__ import annotations
 
-import hashlib
-import json
 import warnings
 from pathlib import Path
 
 import torch
-from filelock import FileLock
 
-from .atomic import atomic_write
 from .config import TrainConfig
-from .data import MNIST
+from .store import TORCH, Store, as_store, atomic_write, key
 from .train import History, Run, train
 
 # Bump a kind's version when a change to models.py or train.py changes what its configs train.
-CODE_VERSIONS = {"mlp": 1, "conv": 2, "rate": 2}  # conv 2: leaky ReLUs and a dark output bias
-
-
-def code_version(cfg: TrainConfig) -> int:
-    return CODE_VERSIONS[cfg.model]
+CODE_VERSIONS = {"mlp": 2, "conv": 3, "rate": 3}  # 2/3/3: the dataset joined the key; no fields left out
 FORMAT = "aelib-run"
 
 
 def cache_key(cfg: TrainConfig, data_sha256: str) -> str:
-    blob = json.dumps({"config": cfg.to_dict(), "data": data_sha256, "code": code_version(cfg)}, sort_keys=True)
-    return hashlib.sha256(blob.encode()).hexdigest()
+    return key("runs", {"config": cfg.to_dict(), "data": data_sha256, "code": CODE_VERSIONS[cfg.model]})
 
 
-def run_path(cache_dir: str | Path, cfg: TrainConfig, data_sha256: str) -> Path:
-    return Path(cache_dir) / "runs" / f"{cfg.model}-{cfg.latent}-{cache_key(cfg, data_sha256)[:20]}.pt"
+def run_path(store: Store | str | Path, cfg: TrainConfig, data_sha256: str) -> Path:
+    return as_store(store).path("runs", cache_key(cfg, data_sha256), ".pt", f"{cfg.model}-{cfg.latent}")
 
 
 def save_run(path: Path, run: Run, data_sha256: str) -> None:
-    payload = {"format": FORMAT, "code_version": code_version(run.config), "data_sha256": data_sha256,
+    payload = {"format": FORMAT, "code_version": CODE_VERSIONS[run.config.model], "data_sha256": data_sha256,
                "config": run.config.to_dict(), "history": run.history.to_dict(), "snapshots": run.snapshots}
     with atomic_write(path) as tmp:
         torch.save(payload, tmp)
@@ -47,12 +37,12 @@ def save_run(path: Path, run: Run, data_sha256: str) -> None:
 
 def load_run(path: Path, cfg: TrainConfig, data_sha256: str) -> Run | None:
     """The run stored at `path` if it is intact and was trained from exactly `cfg` on this data;
-    None if there is no file; None with a warning if it is corrupt or does not match."""
+    None if there is no file; None with a warning if it is damaged or does not match."""
     if not path.exists():
         return None
     try:
-        p = torch.load(path, map_location="cpu", weights_only=True)
-        ok = (p["format"] == FORMAT and p["code_version"] == code_version(cfg)
+        p = TORCH.read(path)
+        ok = (p["format"] == FORMAT and p["code_version"] == CODE_VERSIONS[cfg.model]
               and p["data_sha256"] == data_sha256 and p["config"] == cfg.to_dict())
         if not ok:
             warnings.warn(f"cache file {path} was made for another config or code version; retraining")
@@ -68,15 +58,19 @@ def load_run(path: Path, cfg: TrainConfig, data_sha256: str) -> Run | None:
         return None
 
 
-def cached_run(cfg: TrainConfig, data: MNIST, cache_dir: str | Path, snapshots: tuple[int, ...] = (),
+def holds(run: Run | None, snapshots: tuple[int, ...] = ()) -> bool:
+    """Whether a stored run serves a request for these snapshot epochs (a diverged run serves any)."""
+    return run is not None and (run.history.nonfinite or set(snapshots) <= set(run.snapshots))
+
+
+def cached_run(cfg: TrainConfig, data, cache_dir: str | Path | Store, snapshots: tuple[int, ...] = (),
                device: torch.device | str | None = None) -> Run:
-    """The run for `cfg`, from the cache when it holds every requested snapshot, else trained now
+    """The run for `cfg`, from the store when it holds every requested snapshot, else trained now
     (keeping the union of old and new snapshots) and stored."""
     path = run_path(cache_dir, cfg, data.sha256)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with FileLock(str(path) + ".lock"):
+    with as_store(cache_dir).locked(path):
         run = load_run(path, cfg, data.sha256)
-        if run is not None and (run.history.nonfinite or set(snapshots) <= set(run.snapshots)):
+        if holds(run, snapshots):
             return run
         wanted = set(snapshots) | (set(run.snapshots) if run else set())
         run = train(cfg, data, tuple(sorted(wanted)), device)
@@ -91,7 +85,7 @@ def training_seconds(cache_dir: str | Path) -> list[dict]:
     rows = []
     for path in sorted((Path(cache_dir) / "runs").glob("*.pt")):
         try:
-            p = torch.load(path, map_location="cpu", weights_only=True)
+            p = TORCH.read(path)
             rows.append({"config": p["config"], "seconds": float(sum(p["history"]["seconds"]))})
         except Exception as e:  # noqa: BLE001 (a damaged file is reported, not fatal to a summary)
             warnings.warn(f"cache file {path} is unreadable ({type(e).__name__}: {e}); left out")

@@ -8,29 +8,13 @@ A `Codec` is a trained network, a quantization step and a probability table (ael
 - rate-aware ("rate", aelib.rate): step 1 (the model learned its own scale) and the table is its
   learned prior, discretized.
 
-File format, version 1 (`.ael`):
-
-    offset  bytes  field
-    0       2      magic b"AE"
-    2       1      format version (1)
-    3       3      model key: the first 3 bytes of the sha256 of the codec (network config,
-                   data checksum, step, probability table and decoder weights): names the
-                   codec in the cache
-    6       1+     N, the number of images (LEB128: one byte up to 127)
-    ...     1      check: the low byte of the CRC-32 of the header before it and the decoded
-                   integers, so a truncated, damaged or foreign file fails (255 times in 256)
-    ...     rest   payload: the N x D integers, range-coded (aelib.entropy)
-
-That is 8 bytes of header for a single image. The image size (28x28), the code size D, the step
-and the table belong to the codec the key names, and are not repeated. Neither the network nor
-the table is in the file: a receiver needs them once (`Codec.model_bytes`), then only files.
+The bytes go in `.ael` files (aelib.compress.fileformat).
 """
 from __future__ import annotations
 
 import hashlib
 import io
 import json
-import zlib
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -39,105 +23,18 @@ import numpy as np
 import torch
 from torch import nn
 
-from . import entropy
-from .atomic import atomic_write
-from .cache import cache_key, load_run, run_path
-from .config import TrainConfig
-from .data import MNIST, split, to_float
-from .models import update_digest
-from .train import Run
+from aelib.compress import entropy
+from aelib.compress.fileformat import (KEY_BYTES, MAX_IMAGES, SLACK_BITS, VERSION, CorruptFile, Header,
+                                       MissingModel, check_byte, read_header)
+from aelib.config import TrainConfig
+from aelib.data import Dataset, split, to_float
+from aelib.models import update_digest
+from aelib.runs import cache_key, load_run, run_path
+from aelib.store import as_store, atomic_write
+from aelib.train import Run
 
-MAGIC = b"AE"
-VERSION = 1
-KEY_BYTES = 3
-MAX_IMAGES = 100_000  # a file claiming more is refused before anything is allocated
 SYNTH_BLOCK = 64  # g_s always runs on blocks of exactly this many codes (see `Codec.synthesis`)
 ANALYSIS_BATCH = 2048
-# A header's image count is refused up front when even the likeliest images would need more bits
-# than the payload holds, give or take this much (the end of a range-coded stream can save a few
-# bytes, never 32): a damaged count then fails at once instead of decoding garbage at length.
-SLACK_BITS = 256
-
-
-class CodecError(ValueError):
-    """A file this codec cannot decode, or a codec that cannot be built; the message says why
-    and what to do."""
-
-
-class NotOurFile(CodecError):
-    pass
-
-
-class UnsupportedVersion(CodecError):
-    pass
-
-
-class TruncatedFile(CodecError):
-    pass
-
-
-class CorruptFile(CodecError):
-    pass
-
-
-class MissingModel(CodecError):
-    pass
-
-
-# --- the file's header -------------------------------------------------------------------------
-
-def _varint(n: int) -> bytes:
-    out = bytearray()
-    while True:
-        byte, n = n & 0x7F, n >> 7
-        out.append(byte | (0x80 if n else 0))
-        if not n:
-            return bytes(out)
-
-
-@dataclass(frozen=True)
-class Header:
-    key: bytes  # KEY_BYTES
-    count: int  # images in the file
-    check: int  # 0..255
-    size: int  # header bytes, check byte included
-
-    def prefix(self) -> bytes:
-        return MAGIC + bytes([VERSION]) + self.key + _varint(self.count)
-
-
-def _check_byte(prefix: bytes, q: np.ndarray) -> int:
-    return zlib.crc32(q.astype("<i4").tobytes(), zlib.crc32(prefix)) & 0xFF
-
-
-def read_header(blob: bytes) -> Header:
-    """Parse and validate the header; raises a CodecError subclass naming the problem."""
-    if len(blob) < len(MAGIC) or blob[:len(MAGIC)] != MAGIC:
-        raise NotOurFile("not an aelib file (it does not start with the bytes 'AE')")
-    if len(blob) < 3:
-        raise TruncatedFile("truncated: the file ends inside its header")
-    if blob[2] != VERSION:
-        raise UnsupportedVersion(f"format version {blob[2]}, but this aelib reads version {VERSION} only")
-    pos = 3 + KEY_BYTES
-    if len(blob) < pos:
-        raise TruncatedFile("truncated: the file ends inside its header")
-    key, count, shift = blob[3:pos], 0, 0
-    while True:
-        if pos >= len(blob):
-            raise TruncatedFile("truncated: the file ends inside its header")
-        byte = blob[pos]
-        pos += 1
-        count |= (byte & 0x7F) << shift
-        shift += 7
-        if not byte & 0x80:
-            break
-        if shift > 21:  # more than 3 varint bytes is beyond MAX_IMAGES anyway
-            raise CorruptFile("damaged header: the image count is not a valid number")
-    if not 1 <= count <= MAX_IMAGES:
-        raise CorruptFile(f"damaged header: it claims {count} images (expected 1..{MAX_IMAGES})")
-    if pos >= len(blob):
-        raise TruncatedFile("truncated: the file ends inside its header")
-    return Header(key=key, count=count, check=blob[pos], size=pos + 1)
 
 
 # --- the codec ---------------------------------------------------------------------------------
@@ -215,7 +112,7 @@ class Codec:
     # -- bytes
     def compress_symbols(self, q: np.ndarray) -> bytes:
         header = Header(self.key, len(q), 0, 0).prefix()
-        return header + bytes([_check_byte(header, q)]) + entropy.encode(q, self.table)
+        return header + bytes([check_byte(header, q)]) + entropy.encode(q, self.table)
 
     def compress(self, x: torch.Tensor) -> bytes:
         """All images of x (N, 1, 28, 28) as one file (one header, one range-coded stream)."""
@@ -239,7 +136,7 @@ class Codec:
             q = entropy.decode(payload, self.table, h.count)
         except entropy.EntropyError as e:
             raise CorruptFile(f"damaged or truncated: {e}") from None
-        if _check_byte(h.prefix(), q) != h.check:
+        if check_byte(h.prefix(), q) != h.check:
             raise CorruptFile("damaged or truncated: the decoded data fails the file's check byte")
         return q
 
@@ -259,7 +156,7 @@ class Codec:
 
 # --- fitting, and the codec files in the cache ---------------------------------------------------
 
-def training_latents(model: nn.Module, data: MNIST, cfg: TrainConfig) -> torch.Tensor:
+def training_latents(model: nn.Module, data: Dataset, cfg: TrainConfig) -> torch.Tensor:
     """g_a of the training split the model was trained on, (N, D) float32."""
     images = to_float(split(data, cfg.val_size, cfg.train_size).train)
     with torch.inference_mode():
@@ -267,7 +164,7 @@ def training_latents(model: nn.Module, data: MNIST, cfg: TrainConfig) -> torch.T
         return torch.cat([model.encode(images[i:i + ANALYSIS_BATCH]) for i in range(0, len(images), ANALYSIS_BATCH)])
 
 
-def fit(spec: CodecSpec, run: Run, data: MNIST, y_train: torch.Tensor | None = None) -> Codec:
+def fit(spec: CodecSpec, run: Run, data: Dataset, y_train: torch.Tensor | None = None) -> Codec:
     """A codec for `spec` from its trained run: the step and table from the training split."""
     model = run.model(device="cpu")
     if spec.config.model == "rate":
@@ -282,7 +179,9 @@ def fit(spec: CodecSpec, run: Run, data: MNIST, y_train: torch.Tensor | None = N
 
 
 def _codec_dir(cache_dir) -> Path:
-    return Path(cache_dir) / "codecs"
+    """The store's "codecs" folder. A codec file is named <spec id>-<codec key>.npz, so that a
+    file's header (which carries the key) finds its codec."""
+    return as_store(cache_dir).root / "codecs"
 
 
 def save(codec: Codec, cache_dir) -> Path:
@@ -322,7 +221,7 @@ def is_cached(spec: CodecSpec, data_sha256: str, cache_dir) -> bool:
     return any(_codec_dir(cache_dir).glob(f"{spec.spec_id(data_sha256)[:16]}-*.npz"))
 
 
-def for_spec(spec: CodecSpec, run: Run, data: MNIST, cache_dir, y_train: torch.Tensor | None = None) -> Codec:
+def for_spec(spec: CodecSpec, run: Run, data: Dataset, cache_dir, y_train: torch.Tensor | None = None) -> Codec:
     """The codec for `spec` from the cache, or fitted now from `run` and stored there."""
     sid = spec.spec_id(data.sha256)[:16]
     for path in sorted(_codec_dir(cache_dir).glob(f"{sid}-*.npz")):

@@ -51,17 +51,16 @@ def decoder_bytes(model: nn.Module) -> int:
     return parameter_bytes(model) - parameter_bytes(model.g_a)
 
 
-def images_to_pay_off(latent: int, decoder: int, value_bytes: int = FLOAT32_BYTES,
-                      image_bytes: int = IMAGE_BYTES) -> int | None:
-    """The smallest n with n * image_bytes >= n * code_bytes + decoder: how many images must be
-    sent before shipping the decoder plus n codes costs no more than n raw images. None when a
-    code is not smaller than an image: then no n ever pays off."""
-    if decoder < 0:
-        raise ValueError(f"decoder must be a byte count >= 0, got {decoder}")
-    saving = image_bytes - code_bytes(latent, value_bytes)  # bytes saved per image sent
+def images_to_pay_off(model_bytes: float, ours_bytes: float, theirs_bytes: float) -> int | None:
+    """The smallest n with n * theirs_bytes >= model_bytes + n * ours_bytes: how many images must
+    be sent before the model (sent once) plus our n files cost no more than their n files (raw
+    images, or another codec's files). None when ours saves nothing per image: no n ever pays off."""
+    if model_bytes < 0:
+        raise ValueError(f"model_bytes must be a byte count >= 0, got {model_bytes}")
+    saving = theirs_bytes - ours_bytes  # bytes saved per image sent
     if saving <= 0:
         return None
-    return math.ceil(decoder / saving)
+    return math.ceil(model_bytes / saving)
 
 
 @torch.inference_mode()

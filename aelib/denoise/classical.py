@@ -4,15 +4,14 @@ Every denoiser maps one (28, 28) float64 image in [0, 1] to one in [0, 1] (outpu
 BM3D and the Gaussian of a clipped image can leave the range slightly). `denoise` applies one to
 a batch (N, 1, 28, 28), optionally across worker processes. `tune` picks a parameter from the
 method's grid by the mean PSNR on noisy copies of the images it is given, which the benchmark
-takes from the validation split, never from the test set; `tune_all` caches those choices.
+takes from the validation split, never from the test set; `tune_all` keeps those choices in
+the store (kind "tuning").
 
 BM3D comes from the `bm3d` package (Mäkinen, Azzari & Foi), whose licence allows
 non-commercial use only: it is installed from PyPI and called, never copied.
 """
 from __future__ import annotations
 
-import hashlib
-import json
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -25,9 +24,9 @@ import numpy as np
 import torch
 from scipy import ndimage
 
-from .atomic import atomic_write
-from .metrics import psnr
-from .noise import check_noise_kind, noisy_copy
+from aelib.metrics import psnr
+from aelib.noise import check_noise_kind, noisy_copy
+from aelib.store import JSON, Store, as_store, cached
 
 
 def _gaussian(img: np.ndarray, sigma: float) -> np.ndarray:
@@ -146,46 +145,34 @@ def tune(name: str, clean: torch.Tensor, factor: float, kind: str, seed: int,
     return best, scores
 
 
-def tuning_key(name: str, grid: Sequence, factor: float, kind: str, seed: int, images: torch.Tensor) -> str:
-    """Identifies one tuning: the method, its grid, the noise, and a checksum of the images."""
-    digest = hashlib.sha256(images.contiguous().numpy().tobytes()).hexdigest()
-    blob = json.dumps({"method": name, "grid": list(grid), "factor": float(factor), "kind": kind,
-                       "seed": seed, "images": digest, "shape": list(images.shape)}, sort_keys=True)
-    return hashlib.sha256(blob.encode()).hexdigest()
-
-
 def tune_all(names: Sequence[str], val: Mapping[str, torch.Tensor] | torch.Tensor, factors: Sequence[float],
-             kind: str, seed: int, cache_dir: str | Path | None = None, workers: int = 1) -> dict[str, dict]:
+             kind: str, seed: int, cache_dir: str | Path | Store | None = None, workers: int = 1) -> dict[str, dict]:
     """Tune every method at every factor: {name: {"param": ..., "values": {factor: best},
     "scores": {factor: {grid value: PSNR}}, "n_images": n}}.
 
     `val` is one tensor of validation images for every method, or a mapping from method name to
-    its own (a slow method may be tuned on fewer). Choices are cached as JSON under
-    cache_dir/tuning, keyed on `tuning_key`."""
+    its own (a slow method may be tuned on fewer). Each choice is kept in the store (kind
+    "tuning"), keyed on the method, its grid, the noise and the exact images; a damaged entry is
+    tuned again."""
     kind = check_noise_kind(kind)
+    store = as_store(cache_dir)
     with worker_pool(workers if any(get(n).slow for n in names) else 1) as pool:
         return {name: _tune_one(name, val[name] if isinstance(val, Mapping) else val, factors, kind, seed,
-                                cache_dir, workers if get(name).slow else 1, pool) for name in names}
+                                store, workers if get(name).slow else 1, pool) for name in names}
 
 
-def _tune_one(name, images, factors, kind, seed, cache_dir, workers, pool) -> dict:
-    """One method at every factor, each choice read from or written to the cache."""
+def _tune_one(name, images, factors, kind, seed, store, workers, pool) -> dict:
+    """One method at every factor, each choice from the store or tuned now."""
     d = get(name)
     _check_images(images)
     entry = {"param": d.param, "values": {}, "scores": {}, "n_images": len(images)}
     for f in factors:
-        path = None
-        if cache_dir is not None:
-            path = Path(cache_dir) / "tuning" / f"{name}-{tuning_key(name, d.grid, f, kind, seed, images)[:20]}.json"
-        if path is not None and path.is_file():
-            saved = json.loads(path.read_text())
-            best, scores = saved["best"], {v: s for v, s in saved["scores"]}
-        else:
+        def compute(f=f):
             best, scores = tune(name, images, f, kind, seed, workers=workers, pool=pool)
-            if path is not None:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                with atomic_write(path) as tmp:
-                    tmp.write_text(json.dumps({"best": best, "scores": list(scores.items())}))
-        entry["values"][float(f)] = best
-        entry["scores"][float(f)] = {str(v): s for v, s in scores.items()}
+            return {"best": best, "scores": [[v, s] for v, s in scores.items()]}  # JSON keys would be strings
+
+        saved = cached(store, "tuning", {"method": name, "grid": list(d.grid), "factor": float(f), "kind": kind,
+                                         "seed": seed}, compute, JSON, tensors=(images,), prefix=name)
+        entry["values"][float(f)] = saved["best"]
+        entry["scores"][float(f)] = {str(v): s for v, s in saved["scores"]}
     return entry

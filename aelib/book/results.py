@@ -5,7 +5,7 @@ import json
 import math
 from pathlib import Path
 
-from .atomic import atomic_write
+from aelib.store import atomic_write
 
 
 def plain(obj, json_safe: bool = True):

@@ -11,9 +11,9 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import report
-from .results import read_json
-from .rd import OURS, bpp_at, frontier
+from aelib.book import report
+from aelib.book.results import read_json
+from aelib.compress.rd import OURS, bpp_at, frontier
 
 # The sections in the book's order: (page, the question it answers, as its title asks it).
 SECTIONS = (

@@ -47,17 +47,38 @@ CODECS = LOSSLESS + LOSSY
 XZ_FILTERS = [{"id": lzma.FILTER_LZMA2, "preset": 9 | lzma.PRESET_EXTREME, "dict_size": 4096}]
 XZ_SET_FILTERS = [{"id": lzma.FILTER_LZMA2, "preset": 9 | lzma.PRESET_EXTREME}]
 
-# The settings swept by default: from each codec's lowest quality up to near-transparent. AVIF
-# has four: it costs ~2 ms an image (10 times WebP), and its smallest files (~375 bytes, 34 dB)
-# lie far above the rates where the other codecs and ours meet.
+# Fixed encoder options, part of the standard-codec points' cache key (aelib.compress.rd).
+# AVIF: libavif 1.4 with libaom tunes for perceived image quality by default ("tune=iq"): at its
+# lowest quality that mode still spends bits to hold ~33 dB on a 28x28 digit (measured: 372-byte
+# files, 33.2 dB on 100 test digits), far above the rates where the other codecs and ours meet.
+# tune=psnr lets the quantizer go as coarse as quality asks (quality 0: ~22 dB). Greyscale images
+# are coded 4:0:0 (no chroma planes) by default. speed 6 is libavif's default: slower presets
+# cost 4-10 times the time for a byte or two; faster ones lose quality at the same bytes.
+PIL_FORMATS = {"png": "PNG", "webp-lossless": "WEBP", "webp": "WEBP", "jpeg": "JPEG", "jpeg2000": "JPEG2000",
+               "avif": "AVIF"}
+OPTIONS: dict[str, dict] = {
+    "png": {"optimize": True},
+    "webp-lossless": {"lossless": True, "quality": 100, "method": 6},
+    "webp": {"method": 6},
+    "jpeg": {"optimize": True},
+    # 9/7 wavelet (lossy); 3 resolution levels because a 28-pixel side allows no more than
+    # 28 / 2^(levels-1) >= 1 per band with 32x32 code-blocks clipped to the image.
+    "jpeg2000": {"no_jp2": True, "irreversible": True, "quality_mode": "dB", "num_resolutions": 3},
+    "avif": {"speed": 6, "max_threads": 1, "advanced": {"tune": "psnr"}},
+}
+AVIF_LIBAVIF_TUNING = {"speed": 6, "max_threads": 1}  # libavif's own default (tune=iq), for comparison
+
+# The settings swept by default: from each codec's lowest quality up to near-transparent.
 # jpeg2000's number is the PSNR (dB) asked of OpenJPEG's rate control; its "rates" mode cannot go
-# below ~160-byte files here, where the header alone is ~130 bytes.
+# below ~160-byte files here, where the header alone is ~130 bytes. AVIF's files cannot go below
+# ~315 bytes whatever the quality: ~270 of them are the HEIF container's boxes (file type, item
+# info and locations, image properties), which Pillow writes in full.
 DEFAULT_SETTINGS: dict[str, list[int | None]] = {
     "png": [None], "webp-lossless": [None], "gzip": [None], "xz": [None],
     "webp": [0, 10, 25, 50, 75, 90],
     "jpeg": [5, 10, 25, 50, 75, 90],
     "jpeg2000": [18, 22, 26, 30, 34, 38],
-    "avif": [0, 25, 50, 90],
+    "avif": [0, 5, 10, 25, 50, 90],
 }
 
 
@@ -69,33 +90,20 @@ def setting_label(codec: str, value) -> str:
 
 # --- one image ---------------------------------------------------------------------------------
 
-def encode(codec: str, image: np.ndarray, value=None) -> bytes:
-    """One (28, 28) uint8 image -> the whole file `codec` writes at setting `value`."""
+def encode(codec: str, image: np.ndarray, value=None, options: dict | None = None) -> bytes:
+    """One (28, 28) uint8 image -> the whole file `codec` writes at setting `value`, with the
+    encoder's fixed `options` (default: OPTIONS[codec])."""
     if codec == "gzip":
         return gzip.compress(image.tobytes(), compresslevel=9, mtime=0)
     if codec == "xz":
         return lzma.compress(image.tobytes(), format=lzma.FORMAT_XZ, filters=XZ_FILTERS)
     im = Image.fromarray(np.ascontiguousarray(image, dtype=np.uint8), mode="L")
     buf = io.BytesIO()
-    if codec == "png":
-        im.save(buf, "PNG", optimize=True)
-    elif codec == "webp-lossless":
-        im.save(buf, "WEBP", lossless=True, quality=100, method=6)
-    elif codec == "webp":
-        im.save(buf, "WEBP", quality=value, method=6)
-    elif codec == "jpeg":
-        im.save(buf, "JPEG", quality=value, optimize=True)
-    elif codec == "jpeg2000":
-        # 9/7 wavelet (lossy); 3 resolution levels because a 28-pixel side allows no more than
-        # 28 / 2^(levels-1) >= 1 per band with 32x32 code-blocks clipped to the image.
-        im.save(buf, "JPEG2000", no_jp2=True, irreversible=True, quality_mode="dB",
-                quality_layers=[value], num_resolutions=3)
-        return _strip_j2k_comment(buf.getvalue())
-    elif codec == "avif":
-        im.save(buf, "AVIF", quality=value, speed=6, max_threads=1)
-    else:
+    if codec not in PIL_FORMATS:
         raise ValueError(f"unknown codec {codec!r}; choose one of {list(CODECS)}")
-    return buf.getvalue()
+    setting = {} if value is None else {"quality_layers": [value]} if codec == "jpeg2000" else {"quality": value}
+    im.save(buf, PIL_FORMATS[codec], **setting, **(OPTIONS[codec] if options is None else options))
+    return _strip_j2k_comment(buf.getvalue()) if codec == "jpeg2000" else buf.getvalue()
 
 
 def _strip_j2k_comment(b: bytes) -> bytes:
@@ -220,13 +228,14 @@ class Coded:
     extra: dict = field(default_factory=dict)
 
 
-def run_codec(codec: str, images: np.ndarray, value=None) -> Coded:
-    """Encode and decode each (28, 28) image of `images` (N, 28, 28) uint8 on its own."""
+def run_codec(codec: str, images: np.ndarray, value=None, options: dict | None = None) -> Coded:
+    """Encode and decode each (28, 28) image of `images` (N, 28, 28) uint8 on its own (`options`:
+    as for `encode`)."""
     images = np.asarray(images, dtype=np.uint8)
     sizes, payloads, out = [], [], np.empty_like(images)
     t0 = time.perf_counter()
     for i, img in enumerate(images):
-        blob = encode(codec, img, value)
+        blob = encode(codec, img, value, options)
         out[i] = decode(codec, blob)
         sizes.append(len(blob))
         payloads.append(payload_bytes(codec, blob))

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .results import read_json  # noqa: F401 (the page reads bench.json and build_times.json through it)
+from aelib.book.results import read_json  # noqa: F401 (the page reads bench.json and build_times.json through it)
 
 # The speed targets on a 2-core CPU.
 SPEEDUP_B64 = 2.5  # MLP training, ours at batch 64 against the textbook DataLoader loop

@@ -13,7 +13,7 @@ import yaml
 from IPython.display import HTML
 from myst_nb import glue
 
-from .results import plain
+from aelib.book.results import plain
 
 
 def glue_values(**values) -> None:
@@ -21,6 +21,11 @@ def glue_values(**values) -> None:
     Python numbers first: myst-nb cannot format a stored `np.float64(...)`."""
     for name, value in values.items():
         glue(name, plain(value, json_safe=False), display=False)
+
+
+def plural(n: int, noun: str) -> str:
+    """"1 epoch", "2 epochs", "1,000 images": a count with its noun, for prose."""
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
 
 
 def parameters_box(stem: str, values: dict, notebooks_dir: str | Path = "notebooks") -> HTML:

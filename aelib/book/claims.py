@@ -1,0 +1,460 @@
+"""Judging the lab report's claims: each claim the book tests is a function here, taking measured
+numbers and returning a `Verdict`, so that every outcome it can reach is unit-tested on hand-made
+inputs (tests/test_claims.py) and the pages only call it.
+
+A verdict has one of five outcomes. "within noise" is used where the gap between two measured
+figures is smaller than the noise margin that separates a real difference from run-to-run
+variation (the seed-to-seed spread where there are several seeds, else a stated margin);
+"cannot tell" where the measurements cannot test the claim at all (a parameter sweep that lacks
+the values the claim is about).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+HOLDS, PARTLY, FAILS, NOISE, CANNOT = "holds", "holds in part", "does not hold", "within noise", "cannot tell"
+OUTCOMES = (HOLDS, PARTLY, FAILS, NOISE, CANNOT)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    claim: str  # what the report says, in its own terms
+    outcome: str  # one of OUTCOMES
+    evidence: str  # one sentence with the measured numbers behind the outcome
+
+    def __post_init__(self):
+        if self.outcome not in OUTCOMES:
+            raise ValueError(f"outcome must be one of {list(OUTCOMES)}, got {self.outcome!r}")
+
+    def to_dict(self) -> dict:
+        return {"claim": self.claim, "outcome": self.outcome, "evidence": self.evidence}
+
+
+def compare(a: float, b: float, margin: float) -> str:
+    """Whether a is below b by more than `margin` (HOLDS), above it by more than `margin` (FAILS),
+    or neither (NOISE). `margin` >= 0 is the smallest gap taken as real."""
+    if margin < 0:
+        raise ValueError(f"margin must be >= 0, got {margin}")
+    if b - a > margin:
+        return HOLDS
+    if a - b > margin:
+        return FAILS
+    return NOISE
+
+
+def _join(items) -> str:
+    items = [str(i) for i in items]
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1] if items else "none"
+
+
+# --- section 1: epochs ------------------------------------------------------------------------------
+
+def epoch_time(seconds: list[float], trend_limit: float = 0.15, spread_limit: float = 0.25) -> Verdict:
+    """The report: every epoch takes the same time, so training time grows linearly with the epochs.
+
+    Judged on the per-epoch times after the first (the first also pays one-off start-up costs,
+    reported apart): HOLDS when their median drifts by at most `trend_limit` between the first
+    and the second half and their interquartile range is within `spread_limit` of the median;
+    FAILS when they drift by more (epochs get systematically slower or faster); PARTLY when they
+    do not drift but scatter more. CANNOT with fewer than three epochs."""
+    import numpy as np
+    claim = "each epoch takes the same time, so training time grows linearly with the number of epochs"
+    if len(seconds) < 3:
+        return Verdict(claim, CANNOT, f"only {len(seconds)} timed epoch{'s' * (len(seconds) != 1)}: too few to tell")
+    steady = np.asarray(seconds[1:], dtype=float)
+    med = float(np.median(steady))
+    half = len(steady) // 2
+    trend = (float(np.median(steady[half:])) - float(np.median(steady[:half] if half else steady))) / med
+    q1, q3 = np.percentile(steady, [25, 75])
+    spread = float(q3 - q1) / med
+    evidence = (f"after the first epoch ({seconds[0]:.2f} s, start-up included), the median epoch takes {med:.2f} s, "
+                f"the second half's median differs from the first half's by {trend:+.0%}, and the middle half of "
+                f"the epochs lies within {spread:.0%} of the median")
+    if abs(trend) > trend_limit:
+        return Verdict(claim, FAILS, evidence)
+    return Verdict(claim, HOLDS if spread <= spread_limit else PARTLY, evidence)
+
+
+# --- section 2: learning rate ---------------------------------------------------------------------
+
+def best_rates(difference: dict[float, float], spread: dict[float, float], pair=(1e-3, 1e-4)) -> Verdict:
+    """The report: over five epochs the rates 0.001 and 0.0001 work best (by its difference).
+
+    `spread`: each rate's seed-to-seed range of the difference (max - min over the seeds trained).
+    HOLDS when both rank above every other rate by more than the larger spread of the two rates
+    compared; FAILS when another rate beats one of the two by more than that; NOISE when the gap is
+    within it; CANNOT when the sweep lacks one of the two or has no other rate."""
+    claim = "learning rates of 0.001 and 0.0001 work best"
+    others = {lr: d for lr, d in difference.items() if lr not in pair}
+    if not set(pair) <= set(difference) or not others:
+        return Verdict(claim, CANNOT, "the sweep lacks 0.001 or 0.0001, or has no other rate to compare with")
+    worst_pair = max(pair, key=difference.get)
+    best_other = min(others, key=others.get)
+    a, b = difference[worst_pair], others[best_other]
+    margin = max(spread.get(worst_pair, 0.0), spread.get(best_other, 0.0))
+    evidence = (f"the weaker of the two, lr {worst_pair:g}, has a difference of {a:.4f}; the best other rate, "
+                f"lr {best_other:g}, {b:.4f}; the seed-to-seed range of these two is up to {margin:.4f}")
+    return Verdict(claim, compare(a, b, margin), evidence)
+
+
+def large_rates_rise(val_loss: dict[float, list[float]], nonfinite: dict[float, bool], threshold: float = 1e-2) -> Verdict:
+    """The report: large rates (0.01 and above) make the loss increase instead of decrease.
+
+    HOLDS when at every such rate the validation loss ends above its start or turns non-finite;
+    PARTLY when some do, or the loss rises in some epochs; FAILS when at every such rate it falls
+    in every epoch; CANNOT when the sweep has no such rate."""
+    claim = "large learning rates (0.01 and above) make the loss increase instead of decrease"
+    large = sorted(lr for lr in val_loss if lr >= threshold)
+    if not large:
+        return Verdict(claim, CANNOT, f"the sweep has no rate of {threshold:g} or more")
+    ended_up = [lr for lr in large if nonfinite[lr] or val_loss[lr][-1] > val_loss[lr][0]]
+    rose = [lr for lr in large if any(b > a for a, b in zip(val_loss[lr], val_loss[lr][1:]))]
+    parts = [f"at lr {lr:g} the validation loss goes from {val_loss[lr][0]:.4f} to "
+             + ("a non-finite value" if nonfinite[lr] else f"{val_loss[lr][-1]:.4f}") for lr in large]
+    evidence = "; ".join(parts)
+    if len(ended_up) == len(large):
+        return Verdict(claim, HOLDS, evidence)
+    if ended_up or rose:
+        return Verdict(claim, PARTLY, evidence + f"; it rises in at least one epoch at lr {_join(f'{lr:g}' for lr in sorted(set(ended_up) | set(rose)))}")
+    return Verdict(claim, FAILS, evidence + ", falling in every epoch")
+
+
+# --- section 3: code size ---------------------------------------------------------------------------
+
+def larger_code_better(se_test: dict[int, float], margin: float, max_latent: int = 784) -> Verdict:
+    """The report: a larger code reconstructs better. Tested on the codes no larger than the image
+    (`max_latent`; the report set its 16,384 code apart): HOLDS when the test error falls at every
+    step by more than `margin` (relative); PARTLY when it falls overall but not at every step;
+    NOISE when no step moves it by more than the margin; FAILS when it rises overall."""
+    claim = "a larger code reconstructs better"
+    ks = sorted(k for k in se_test if k <= max_latent)
+    if len(ks) < 2:
+        return Verdict(claim, CANNOT, f"fewer than two code sizes of at most {max_latent}")
+    steps = {(a, b): compare(se_test[b], se_test[a], margin * min(se_test[a], se_test[b])) for a, b in zip(ks, ks[1:])}
+    evidence = (f"from code {ks[0]:,} to {ks[-1]:,} the squared error per test image goes from {se_test[ks[0]]:.2f} "
+                f"to {se_test[ks[-1]]:.2f}")
+    not_better = [f"{a:,} to {b:,}" for (a, b), o in steps.items() if o != HOLDS]
+    if all(o == HOLDS for o in steps.values()):
+        return Verdict(claim, HOLDS, evidence + ", falling at every step")
+    if all(o == NOISE for o in steps.values()):
+        return Verdict(claim, NOISE, evidence + f"; no step changes it by more than {margin:.0%}")
+    overall = compare(se_test[ks[-1]], se_test[ks[0]], margin * min(se_test[ks[0]], se_test[ks[-1]]))
+    if overall == FAILS:
+        return Verdict(claim, FAILS, evidence)
+    return Verdict(claim, PARTLY, evidence + f", but not lower by more than {margin:.0%} from {_join(not_better)}")
+
+
+def largest_code_overfits(se_train: dict[int, float], se_test: dict[int, float], margin: float) -> Verdict:
+    """The report: the largest code overfits (it does worse on new images because it memorised
+    the training images). Overfitting means a training error no worse than the next smaller
+    code's together with a worse test error. FAILS when its training error is worse too (then
+    it fits its training images worse: an optimisation effect, not memorisation); HOLDS when it
+    is worse on test images only; NOISE when its test error is within the margin; CANNOT with a
+    single code size."""
+    claim = "the largest code overfits"
+    ks = sorted(se_test)
+    if len(ks) < 2:
+        return Verdict(claim, CANNOT, "the sweep has a single code size")
+    big, ref = ks[-1], ks[-2]
+    test = compare(se_test[ref], se_test[big], margin * min(se_test[ref], se_test[big]))  # HOLDS: big is worse
+    train = compare(se_train[ref], se_train[big], margin * min(se_train[ref], se_train[big]))
+    evidence = (f"code {big:,} against {ref:,}: squared error per image {se_test[big]:.2f} against {se_test[ref]:.2f} "
+                f"on test images and {se_train[big]:.2f} against {se_train[ref]:.2f} on training images")
+    if test == NOISE:
+        return Verdict(claim, NOISE, evidence)
+    if test == FAILS:
+        return Verdict(claim, FAILS, evidence + f": the larger code does better on test images")
+    if train == HOLDS:
+        return Verdict(claim, FAILS, evidence + ": it is worse on its own training images too, which is under-fitting "
+                                                "(an optimisation effect), not memorisation")
+    return Verdict(claim, HOLDS, evidence)
+
+
+# --- section 4: foreign images ----------------------------------------------------------------------
+
+def recognisable(score: float, digits_low: float, digits_floor: float) -> str:
+    """One image's reconstruction against the model's own real digits: HOLDS (recognisable) when it
+    scores at least `digits_low` (a low percentile of real test digits' scores), FAILS below
+    `digits_floor` (a lower percentile), CANNOT in between."""
+    if digits_floor > digits_low:
+        raise ValueError(f"digits_floor ({digits_floor}) must not exceed digits_low ({digits_low})")
+    return HOLDS if score >= digits_low else FAILS if score < digits_floor else CANNOT
+
+
+def only_ai(outcomes: dict[str, str]) -> Verdict:
+    """The report: of its foreign images only "Ai" comes back recognisable. `outcomes`: image name
+    -> `recognisable(...)` for one model. HOLDS when "Ai" is and no other is; PARTLY when "Ai" is
+    and some other is too; FAILS when "Ai" is not; CANNOT when "Ai" or every other image lies in
+    the band where the test cannot separate."""
+    claim = 'only "Ai" comes back recognisable'
+    others = {n: o for n, o in outcomes.items() if n != "Ai"}
+    yes = [n for n, o in others.items() if o == HOLDS]
+    unsure = [n for n, o in outcomes.items() if o == CANNOT]
+    shown = (["Ai"] if outcomes.get("Ai") == HOLDS else []) + yes
+    evidence = f"recognisable: {_join(shown)}" + (f"; cannot tell: {_join(unsure)}" if unsure else "")
+    if "Ai" not in outcomes or outcomes["Ai"] == CANNOT:
+        return Verdict(claim, CANNOT, evidence)
+    if outcomes["Ai"] == FAILS:
+        return Verdict(claim, FAILS, evidence)
+    if yes:
+        return Verdict(claim, PARTLY, evidence)
+    if unsure:
+        return Verdict(claim, CANNOT, evidence)
+    return Verdict(claim, HOLDS, evidence)
+
+
+# --- section 6: convolutional against MLP ------------------------------------------------------------
+
+def conv_better(conv: float, mlp: float, margin: float, claim: str) -> Verdict:
+    """A claim that the convolutional model reconstructs better than the MLP, judged on the mean
+    difference (lower is better); `margin` is the seed-to-seed range below which a gap is noise."""
+    return Verdict(claim, compare(conv, mlp, margin),
+                   f"difference {conv:.4f} (convolutional) against {mlp:.4f} (MLP); the seed-to-seed range is "
+                   f"up to {margin:.4f}")
+
+
+def inverted_two_fails(outcome: str) -> Verdict:
+    """The report: the inverted "2" fails. `outcome` is `recognisable(...)` for that image."""
+    claim = 'the inverted "2" fails'
+    result = {FAILS: HOLDS, HOLDS: FAILS}.get(outcome, CANNOT)
+    return Verdict(claim, result, {FAILS: "its reconstruction explains less of it than nearly every real digit's",
+                                   HOLDS: "its reconstruction explains as much of it as of real digits",
+                                   }.get(outcome, "it lies in the band where the test cannot separate"))
+
+
+# --- compression: the model's own size (05_compression_ratio) -------------------------------------
+
+# A decoder under 1 % of the bytes sent changes a byte ratio such as 6.1 by less than the last
+# digit the report quotes its ratios to: below that share its size is "not a factor" in practice.
+NEGLIGIBLE_SHARE = 0.01
+
+
+def decoder_not_a_factor(decoder_bytes: float, code_bytes: float, n_images: int, raw_bytes: float,
+                         zlib_bytes: float, negligible: float = NEGLIGIBLE_SHARE) -> Verdict:
+    """The report: "the size of the encoder and decoder are not a factor in the compression
+    ratio". True by its definition (784 / k counts one code's values, so no model size enters
+    it). In practice a receiver must first be sent the decoder: HOLDS when the decoder is under
+    `negligible` of all the bytes that carry `n_images` codes of `code_bytes` to a new receiver;
+    PARTLY ("true as defined, misleading in practice") otherwise; CANNOT when no image is sent.
+    The evidence counts the images after which the decoder has paid for itself against raw
+    images (`raw_bytes` each) and against zlib's lossless files (`zlib_bytes` each)."""
+    from aelib.compress.ratio import images_to_pay_off
+    claim = "the size of the encoder and decoder are not a factor in the compression ratio"
+    if min(decoder_bytes, code_bytes, raw_bytes, zlib_bytes) < 0 or not 0 < negligible < 1:
+        raise ValueError("byte counts must be >= 0 and negligible a share in (0, 1)")
+    defined = "true as defined, since 784 / k counts the values of one code and no model size enters it"
+    if n_images < 1:
+        return Verdict(claim, CANNOT, f"{defined.capitalize()}; with no image sent there is nothing to weigh "
+                                      "the decoder against in practice")
+    share = decoder_bytes / (decoder_bytes + n_images * code_bytes)
+
+    def after(theirs: float, name: str) -> str:
+        n = images_to_pay_off(decoder_bytes, code_bytes, theirs)
+        return (f"{name} after {n:,} images" if n is not None else
+                f"{name} never, since a code of {code_bytes:,.0f} bytes is not smaller")
+
+    small = share < negligible
+    note = f" (under the {negligible:.0%} we take as negligible)" if small else ""
+    raw, zlib = f"against raw {raw_bytes:,.0f}-byte images", f"against zlib's {zlib_bytes:,.0f} bytes per image"
+    practice = (f"sending {n_images:,} images to a receiver that lacks the decoder takes "
+                f"{n_images * code_bytes / 1e6:.3g} MB of codes plus {decoder_bytes / 1e6:.3g} MB of decoder, "
+                f"which is {share:.1%} of all the bytes{note}; "
+                f"the decoder pays for itself {after(raw_bytes, raw)} and {after(zlib_bytes, zlib)}")
+    if small:
+        return Verdict(claim, HOLDS, f"{defined.capitalize()}, and in practice too: {practice}")
+    return Verdict(claim, PARTLY, f"{defined.capitalize()}, but misleading in practice: {practice}")
+
+
+# --- section 7: denoising (07_denoising, 07b_denoising_benchmark) ----------------------------------
+# The report judged its denoising from pictures. "Most of the noise" is read in the terms PSNR and
+# MSE use, power: a network removes most of the noise where less than half of the noise's power
+# reaches its output, a noise gain below 1/2 (-3 dB; `aelib.denoise.scores.Evaluation.noise_gain`).
+# With one training per model a gap means little, so each model's value at a factor is a band:
+# lowest to highest across the seeds trained, each widened by the 95% interval of its test-set
+# mean. Two bands that overlap, or a band around a mark, are "within noise".
+MOST = 0.5
+ABOUT = 0.1  # "about 0.3": one step of the report's grid of noise factors (0.1 apart)
+
+
+def band_order(lo: float, hi: float, other_lo: float, other_hi: float) -> bool | None:
+    """True when the band [lo, hi] lies wholly above [other_lo, other_hi], False when wholly
+    below, None when they overlap (NaN bounds overlap everything)."""
+    if lo > other_hi:
+        return True
+    if hi < other_lo:
+        return False
+    return None
+
+
+def factors_text(noise, chosen) -> str:
+    """'every factor', 'f = 0.3', 'f = 0.1 and 0.4', 'f = 0.2–0.6' (three or more neighbours in
+    the grid `noise` become a range)."""
+    noise, chosen = list(noise), set(chosen)
+    if len(noise) > 1 and chosen == set(noise):
+        return "every factor"
+    idx = [i for i, f in enumerate(noise) if f in chosen]
+    runs, parts = [], []
+    for i in idx:
+        if runs and i == runs[-1][-1] + 1:
+            runs[-1].append(i)
+        else:
+            runs.append([i])
+    for run in runs:
+        parts += [f"{noise[run[0]]:g}–{noise[run[-1]]:g}"] if len(run) >= 3 else [f"{noise[i]:g}" for i in run]
+    return "f = " + _join(parts)
+
+
+def _failed(claim: str, failed, names) -> Verdict | None:
+    dead = [n for n in names if n in failed]
+    if not dead:
+        return None
+    return Verdict(claim, CANNOT, f"{_join(dead)} did not learn (the same output whatever the input), so there is "
+                                  f"nothing to judge")
+
+
+def by_factor(claim: str, noise, states, yes: str, no: str, tie: str, numbers: str) -> Verdict:
+    """A claim made for every noise factor, from its state at each: True (holds there), False
+    (does not), None (within noise). HOLDS when it holds at every factor, FAILS when it holds at
+    none and fails somewhere, PARTLY when it holds at some and fails at others, NOISE when it
+    fails nowhere but cannot be told somewhere. `yes`/`no`/`tie` describe each case."""
+    noise, states = list(noise), list(states)
+    if len(noise) != len(states) or not noise:
+        raise ValueError(f"need one state per noise factor, got {len(states)} for {len(noise)}")
+    at = {s: [f for f, x in zip(noise, states) if x is s] for s in (True, False, None)}
+    parts = [f"{text} at {factors_text(noise, at[s])}" for s, text in ((True, yes), (False, no), (None, tie)) if at[s]]
+    if not at[False] and not at[None]:
+        outcome = HOLDS
+    elif at[True] and at[False]:
+        outcome = PARTLY
+    elif at[False]:
+        outcome = FAILS
+    else:
+        outcome = NOISE
+    return Verdict(claim, outcome, f"{'; '.join(parts)} ({numbers})")
+
+
+def _per_factor(noise, *series, fmt: str = ".2f", sep: str = " / ") -> str:
+    return ", ".join(sep.join(f"{v[i]:{fmt}}" for v in series) + f" at {f:g}" for i, f in enumerate(noise))
+
+
+def conv_removes_most_noise(conv: str, noise, gain, lo, hi, failed=()) -> Verdict:
+    """The report: "for every single test, the model with convolution ... does away with most of
+    the noise". Per factor: holds where the convolutional model's noise-gain band lies below 1/2."""
+    claim = "the convolutional model does away with most of the noise at every noise factor"
+    return _failed(claim, failed, [conv]) or by_factor(
+        claim, noise, [band_order(MOST, MOST, l, h) for l, h in zip(lo, hi)],
+        f"{conv} lets less than half of the noise's power through", f"{conv} lets half or more through",
+        f"{conv}'s band includes one half", f"noise gain {_per_factor(noise, gain)}")
+
+
+def mlp_noisier(conv: str, mlp: str, noise, conv_gain, conv_lo, conv_hi, mlp_gain, mlp_lo, mlp_hi,
+                failed=()) -> Verdict:
+    """The report: "the simpler model ... is noisier for every test". Both models compared at
+    every factor: holds where the MLP's noise-gain band lies above the convolutional model's."""
+    claim = "the MLP's output is noisier than the convolutional model's at every noise factor"
+    return _failed(claim, failed, [conv, mlp]) or by_factor(
+        claim, noise, [band_order(a, b, c, d) for a, b, c, d in zip(mlp_lo, mlp_hi, conv_lo, conv_hi)],
+        f"{mlp} lets more of the noise through than {conv}", f"{mlp} lets less through than {conv}",
+        f"the bands of {mlp} and {conv} overlap",
+        f"noise gain {mlp} / {conv}: {_per_factor(noise, mlp_gain, conv_gain)}")
+
+
+def mlp_fails_from(mlp: str, noise, gain, lo, hi, about: float = 0.3, failed=()) -> Verdict:
+    """The report: with the MLP "most of the noise has disappeared for noise factors 0.1 and 0.2",
+    then "the task of reducing noise is a complete failure". Read as: its noise gain reaches 1/2
+    from a factor within `ABOUT` of `about` on, and stays there. HOLDS when its band lies above 1/2
+    from such a factor on; PARTLY when it does from another factor; NOISE when it only touches
+    1/2 from there on; FAILS when it stays below at the largest factor; CANNOT when the factors do
+    not reach `about`."""
+    claim = f"the MLP removes most of the noise at low factors and fails from about {about:g} on"
+    if dead := _failed(claim, failed, [mlp]):
+        return dead
+    noise = list(noise)
+    if not noise or max(noise) < about - ABOUT - 1e-9:
+        return Verdict(claim, CANNOT, f"the noise factors stop below {about - ABOUT:g}, where the claimed failure "
+                                      f"would begin")
+    states = [band_order(l, h, MOST, MOST) for l, h in zip(lo, hi)]  # True: half or more gets through
+
+    def onset(ok) -> float | None:  # the smallest factor from which on every state passes `ok`
+        start = None
+        for f, s in sorted(zip(noise, states)):
+            start = (start if start is not None else f) if ok(s) else None
+        return start
+
+    def near(f: float | None) -> bool:
+        return f is not None and abs(f - about) <= ABOUT + 1e-9
+
+    strict, loose = onset(lambda s: s is True), onset(lambda s: s is not False)
+    numbers = f"noise gain {_per_factor(noise, gain)}"
+    if near(strict):
+        return Verdict(claim, HOLDS, f"from f = {strict:g} on, half or more of the noise's power gets through "
+                                     f"{mlp} ({numbers})")
+    if near(loose):
+        ties = factors_text(noise, [f for f, s in zip(noise, states) if s is None and f >= loose])
+        return Verdict(claim, NOISE, f"from f = {loose:g} on, {mlp}'s noise-gain band reaches one half, but at {ties} "
+                                     f"it includes one half, so the onset cannot be placed ({numbers})")
+    if strict is not None:
+        return Verdict(claim, PARTLY, f"{mlp} does fail, but from f = {strict:g} on, not from about {about:g} "
+                                      f"({numbers})")
+    if loose is not None:
+        return Verdict(claim, NOISE, f"from f = {loose:g} on, {mlp}'s noise-gain band includes or passes one half, "
+                                     f"so where it fails cannot be told ({numbers})")
+    return Verdict(claim, FAILS, f"{mlp} lets less than half of the noise's power through at the largest factor, "
+                                 f"f = {max(noise):g} ({numbers})")
+
+
+def conv_better_output(measure: str, conv: str, mlp: str, noise, conv_value, conv_lo, conv_hi, mlp_value, mlp_lo,
+                       mlp_hi, failed=()) -> Verdict:
+    """The report's overall comparison, "the model with convolution ... does away with most of the
+    noise, while the simpler model ... is noisier for every test", read on the distance to the
+    clean digit by `measure` (higher is better): holds where the convolutional model's band lies
+    above the MLP's."""
+    claim = f"the convolutional model's output is closer to the clean digit than the MLP's at every factor ({measure})"
+    fmt = ".3f" if measure.lower() == "ssim" else ".2f"
+    return _failed(claim, failed, [conv, mlp]) or by_factor(
+        claim, noise, [band_order(a, b, c, d) for a, b, c, d in zip(conv_lo, conv_hi, mlp_lo, mlp_hi)],
+        f"{conv} scores higher than {mlp}", f"{conv} scores lower than {mlp}", f"the bands of {conv} and {mlp} overlap",
+        f"{measure} {conv} / {mlp}: {_per_factor(noise, conv_value, mlp_value, fmt=fmt)}")
+
+
+def denoising_target(method: str, noise, psnr_gain, psnr_ci, ssim_gain, ssim_ci, best, n_images: int,
+                     margin_db: float = 5.0, margin_from: float = 0.3) -> Verdict:
+    """Our target (an engineering goal, not a claim of the report): `method` beats the best
+    classical method at every factor in mean PSNR and mean SSIM, by at least `margin_db` in PSNR
+    from `margin_from` on. Gains are paired mean differences over the `n_images` test digits every
+    method was scored on, with 95% half-widths: a factor counts as met when the interval lies
+    above the mark, missed when below, within noise when it straddles it."""
+    claim = (f"our target: {method} beats the best classical denoiser at every factor in PSNR and SSIM, by at least "
+             f"{margin_db:g} dB from f = {margin_from:g} on")
+    states = []
+    for f, pg, ph, sg, sh in zip(noise, psnr_gain, psnr_ci, ssim_gain, ssim_ci):
+        need = margin_db if f >= margin_from - 1e-9 else 0.0
+        both = [band_order(pg - ph, pg + ph, need, need), band_order(sg - sh, sg + sh, 0.0, 0.0)]
+        states.append(False if False in both else None if None in both else True)
+    lead = ", ".join(f"{g:+.1f} ± {h:.1f} dB at {f:g} ({b})" for f, g, h, b in zip(noise, psnr_gain, psnr_ci, best))
+    return by_factor(claim, noise, states, f"{method} meets the target", f"{method} misses the target",
+                     "the 95% interval straddles the mark",
+                     f"PSNR lead over the best classical method {lead}; SSIM lead "
+                     f"{_per_factor(noise, ssim_gain, fmt='+.3f')}; on the first {n_images:,} test digits")
+
+
+def noisy_training_helps(noise, equal_gain, equal_ci, code_gain, code_ci, dae_latent: int, ae_latent: int,
+                         n_images: int) -> Verdict:
+    """Ours: training on noisy inputs, not a larger code, is what lifts the denoising
+    autoencoder above the clean-trained model. Judged at equal code size (`equal_gain`: the
+    denoising model minus the clean-trained one with its code, paired mean PSNR differences with
+    95% half-widths); `code_gain` (the clean-trained model at `dae_latent` minus at `ae_latent`)
+    shows what the larger code alone does, None when the two code sizes are equal."""
+    claim = "training on noisy inputs, not the larger code, is what makes the denoising autoencoder better"
+    lo, hi = min(equal_gain), max(equal_gain)
+    numbers = (f"at equal code size ({dae_latent}) the denoising autoencoder's PSNR is {lo:+.1f} to {hi:+.1f} dB "
+               f"above the clean-trained model's")
+    if code_gain is None:
+        numbers += f"; the clean-trained model already has a code of {dae_latent}"
+    else:
+        numbers += (f"; the larger code alone, {ae_latent} to {dae_latent} with clean training, changes it by "
+                    f"{min(code_gain):+.1f} to {max(code_gain):+.1f} dB")
+    states = [band_order(g - h, g + h, 0.0, 0.0) for g, h in zip(equal_gain, equal_ci)]
+    return by_factor(claim, noise, states, "training on noise helps", "training on noise hurts",
+                     "the 95% interval includes 0",
+                     numbers + f"; mean per-image differences over {n_images:,} test digits")

@@ -1,0 +1,111 @@
+"""Rate-distortion curves from measured points: the frontier of a codec's points, the bits it
+needs at a given quality, where one curve lies below another, and the page's target verdict.
+A point is a dict with at least "codec", "bpp", "psnr" and "ssim" (aelib.compress.rd measures them).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+PIXELS = 784
+OURS = ("ours-mlp", "ours-conv", "ours-rate")  # the codec names of our points (aelib.compress.rd)
+HOLDS, FAILS, CANNOT = "holds", "does not hold", "cannot tell"  # as in aelib.book.claims
+
+
+def frontier(points: list[dict], x: str = "bpp", y: str = "psnr") -> list[dict]:
+    """The points no other point beats (fewer bits and higher quality), by increasing bits."""
+    out = []
+    for p in sorted(points, key=lambda p: (p[x], -p[y])):
+        if not out or p[y] > out[-1][y]:
+            out.append(p)
+    return out
+
+
+def bpp_at(points: list[dict], quality: float, x: str = "bpp", y: str = "psnr") -> float | None:
+    """Bits per pixel the codec needs for `quality`, on its frontier, interpolating log(bpp)
+    linearly between the two points around it; None outside the range it reaches."""
+    f = frontier(points, x, y)
+    qs, bs = np.array([p[y] for p in f]), np.array([p[x] for p in f])
+    if len(f) == 0 or quality < qs[0] or quality > qs[-1]:
+        return None
+    return float(np.exp(np.interp(quality, qs, np.log(bs))))
+
+
+def compare(ours: list[dict], theirs: list[dict], x: str = "bpp", y: str = "psnr", grid: int = 200) -> dict:
+    """Where both curves reach, is ours below (fewer bits at equal quality) everywhere?
+    Returns the overlap [lo, hi] of qualities, the largest ratio ours/theirs of bits found on it,
+    and the sub-ranges where ours needs more bits."""
+    fo, ft = frontier(ours, x, y), frontier(theirs, x, y)
+    if not fo or not ft:
+        return {"overlap": None, "below": None, "worst_ratio": None, "not_below": []}
+    lo, hi = max(fo[0][y], ft[0][y]), min(fo[-1][y], ft[-1][y])
+    if lo > hi:
+        return {"overlap": None, "below": None, "worst_ratio": None, "not_below": []}
+    qs = np.linspace(lo, hi, grid)
+    ratio = np.array([bpp_at(fo, q, x, y) / bpp_at(ft, q, x, y) for q in qs])
+    bad, ranges, start = ratio >= 1, [], None
+    for q, b in zip(qs, bad):
+        if b and start is None:
+            start = q
+        if not b and start is not None:
+            ranges.append([float(start), float(q)])
+            start = None
+    if start is not None:
+        ranges.append([float(start), float(qs[-1])])
+    return {"overlap": [float(lo), float(hi)], "below": bool(not bad.any()),
+            "worst_ratio": float(ratio.max()), "not_below": ranges}
+
+
+def target(ours: list[dict], theirs: list[dict], psnr: float = 25.0, factor: float = 6.0,
+           reference: str = "webp") -> dict:
+    """Our engineering target, measured (not a claim of the report): our best curve (the frontier
+    of all our points) below every standard lossy codec's wherever both reach, and at `psnr` at
+    most 1/`factor` of the reference codec's bits. Each part's outcome is "holds", "does not
+    hold" or "cannot tell" (aelib.book.claims' words); `not_compared` lists the lossy codecs whose
+    PSNR range does not meet ours, which the first part therefore leaves out."""
+    lossy = sorted({p["codec"] for p in theirs if not p["lossless"]})
+    per_codec = {c: compare(ours, [p for p in theirs if p["codec"] == c]) for c in lossy}
+    judged = {c: r for c, r in per_codec.items() if r["overlap"] is not None}
+    below = CANNOT if not judged else HOLDS if all(r["below"] for r in judged.values()) else FAILS
+    b_ours = bpp_at(ours, psnr)
+    b_ref = bpp_at([p for p in theirs if p["codec"] == reference], psnr)
+    ratio = b_ref / b_ours if b_ours and b_ref else None
+    sixth = CANNOT if ratio is None else HOLDS if ratio >= factor else FAILS
+    return {"psnr": psnr, "factor": factor, "reference": reference, "bpp_ours": b_ours, "bpp_reference": b_ref,
+            "bytes_ours": b_ours * PIXELS / 8 if b_ours else None,
+            "bytes_reference": b_ref * PIXELS / 8 if b_ref else None,
+            "ratio": ratio, "verdict_factor": sixth, "verdict_below": below, "per_codec": per_codec,
+            "not_compared": sorted(set(lossy) - set(judged))}
+
+
+def curves(points: list[dict]) -> dict[str, list[dict]]:
+    """Lossy points grouped into curves: ours by model and code size ("ours-conv 32"), the
+    standard codecs by codec."""
+    out: dict[str, list[dict]] = {}
+    for p in points:
+        if p["lossless"]:
+            continue
+        name = f"{p['codec']} {p['latent']}" if p["codec"] in OURS else p["codec"]
+        out.setdefault(name, []).append(p)
+    return out
+
+
+def lossless_bpp(points: list[dict]) -> dict[str, float]:
+    return {p["codec"]: p["bpp"] for p in points if p["lossless"]}
+
+
+def nearest(points: list[dict], codec: str, psnr: float) -> dict | None:
+    """Among the frontier points of `codec` (a codec name, or "ours" for all of ours together),
+    the one whose PSNR is nearest `psnr`."""
+    pts = frontier([p for p in points if (p["codec"] in OURS if codec == "ours" else p["codec"] == codec)])
+    return min(pts, key=lambda p: abs(p["psnr"] - psnr)) if pts else None
+
+
+def counted_ways(points: list[dict], codec: str) -> dict[str, list[dict]]:
+    """One codec's curve with its bits counted each way it has: whole files, payload only, one
+    stream for the whole set, and (ours) the probability model's estimate; each as points whose
+    `bpp` is that count, ready for plots.rate_distortion."""
+    pts = [p for p in points if p["codec"] == codec]
+    ways = {"whole files": "bpp", "payload only": "bpp_payload", "one stream": "bpp_stream",
+            "entropy estimate": "bpp_entropy"}
+    return {f"{codec}, {way}": [{**p, "bpp": p[key]} for p in pts]
+            for way, key in ways.items() if pts and all(p.get(key) is not None for p in pts)}

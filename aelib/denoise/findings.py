@@ -1,0 +1,214 @@
+"""What the two denoising pages conclude: each claim judged by its `aelib.book.claims` function,
+the values glued into their prose (every branch a complete sentence) and their results JSON."""
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+
+import torch
+
+from aelib.book import claims
+from aelib.book.sections import Section
+from aelib.denoise import bench, classical
+from aelib.denoise.pages import ReportModels
+from aelib.denoise.scores import Evaluation
+from aelib.noise import background_mean, noisy_copy
+
+MEASURES = ("psnr", "ssim", "noise_gain")
+DEAD_SPREAD = 1e-3  # outputs varying less than this across test digits: the same image whatever the input
+
+
+def where(noise: Sequence[float], chosen: Sequence[float]) -> str:
+    return claims.factors_text(noise, chosen) if chosen else "no factor"
+
+
+def _list(items: Sequence[str]) -> str:
+    items = list(items)
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def failed(result: Evaluation, names: Sequence[str]) -> list[str]:
+    """The networks whose output on clean digits is the same image whatever the input."""
+    return [n for n in names if result.on_clean[n].spread < DEAD_SPREAD]
+
+
+def bands(result: Evaluation, groups: Mapping[str, Sequence[str]]) -> dict[str, dict[str, dict[str, list]]]:
+    """{measure: {model: {"value", "lo", "hi"}}}: per factor, the model's value at its first
+    name (the page's seed) and its band, lowest to highest across its names (one per seed), each
+    widened by the 95% interval of its test-set mean (no interval, one test image: unbounded)."""
+    out: dict[str, dict] = {m: {} for m in MEASURES}
+    for model, names in groups.items():
+        scores = [result.scores(n) for n in names]
+        for m in MEASURES:
+            values = [getattr(s, m) for s in scores]
+            halves = [[math.inf if math.isnan(h) else h for h in getattr(s, m + "_ci")] for s in scores]
+            lo = [min(v[i] - h[i] for v, h in zip(values, halves)) for i in range(len(result.noise))]
+            hi = [max(v[i] + h[i] for v, h in zip(values, halves)) for i in range(len(result.noise))]
+            out[m][model] = {"value": list(values[0]), "lo": lo, "hi": hi}
+    return out
+
+
+# --- 07_denoising --------------------------------------------------------------------------------------
+
+def report_verdicts(result: Evaluation, m: ReportModels) -> dict[str, claims.Verdict]:
+    b = bands(result, {m.conv: m.seeds_of(m.conv), m.mlp: m.seeds_of(m.mlp)})
+    dead, noise = failed(result, list(m.models)), result.noise
+
+    def band(measure, name):
+        x = b[measure][name]
+        return x["value"], x["lo"], x["hi"]
+
+    return {"most": claims.conv_removes_most_noise(m.conv, noise, *band("noise_gain", m.conv), dead),
+            "noisier": claims.mlp_noisier(m.conv, m.mlp, noise, *band("noise_gain", m.conv),
+                                          *band("noise_gain", m.mlp), dead),
+            "fails": claims.mlp_fails_from(m.mlp, noise, *band("noise_gain", m.mlp), failed=dead),
+            "psnr": claims.conv_better_output("PSNR", m.conv, m.mlp, noise, *band("psnr", m.conv),
+                                              *band("psnr", m.mlp), dead),
+            "ssim": claims.conv_better_output("SSIM", m.conv, m.mlp, noise, *band("ssim", m.conv),
+                                              *band("ssim", m.mlp), dead)}
+
+
+def report_glue(s: Section, result: Evaluation, m: ReportModels, verdicts: Mapping[str, claims.Verdict]) -> dict:
+    noise, seed = result.noise, s.params["seed"]
+    seeds = [m.configs[n].seed for n in m.seeds_of(m.conv)]
+    dead = failed(result, list(m.models))
+    if dead:
+        health = (f"Training failed for {_list(dead)}: the output is the same image whatever the input (its pixels "
+                  f"vary across test digits by {max(result.on_clean[n].spread for n in dead):.1e} on average), so "
+                  f"it removes all noise and every digit with it. Its numbers below describe that failure, not "
+                  f"what the architecture can do, and the verdicts that involve it cannot be judged.")
+    else:
+        health = "Every model learned: on clean digits each output follows its input."
+    if len(seeds) > 1:
+        spread = (f"Both models were also trained with seed {_list([str(x) for x in seeds[1:]])}, only to see how far a "
+                  f"result moves from one training to the next; the figures show seed {seed}. A model's *band* at "
+                  f"a factor runs from its lowest to its highest value across the {len(seeds)} seeds, each widened "
+                  f"by the 95% interval of its mean over the test digits.")
+    else:
+        spread = ("With one training seed per model (`spread_seeds` is empty), a model's *band* at a factor is only "
+                  "the 95% interval of its mean over the test digits: it leaves out the spread between trainings, "
+                  "so a verdict may call a gap real that another seed would close.")
+    beats = {}
+    for name, key in ((m.conv, "conv"), (m.mlp, "mlp")):
+        for metric in ("psnr", "ssim"):
+            rows = result.paired(name, "noisy input", metric)
+            beats[f"{key}_beats_{metric}"] = where(noise, [f for f, (g, h) in zip(noise, rows) if g - h > 0])
+    data = s.data.name
+    return {
+        "n_train": s.n_train(m.configs[m.conv]), "n_test": f"{result.n_test:,}", "epochs": m.configs[m.conv].epochs,
+        "device": str(s.device), "conv_name": m.conv, "mlp_name": m.mlp, "noise_seed": result.seed,
+        "n_factors": len(noise), "health": health, "spread_note": spread,
+        "data_note": ("MNIST, the report's own data" if s.report_applies else
+                      f"{data}, not the report's MNIST, so they say whether its claims carry over"),
+        **{f"{k}_verdict": v.outcome for k, v in verdicts.items()},
+        **{f"{k}_evidence": v.evidence for k, v in verdicts.items()},
+        **beats,
+        "psnr_conv_clean": result.clean_summary(m.conv)["psnr"], "psnr_mlp_clean": result.clean_summary(m.mlp)["psnr"],
+        "psnr_noisy_min": result.scores("noisy input").psnr[noise.index(min(noise))],
+    }
+
+
+def report_results(s: Section, result: Evaluation, m: ReportModels, verdicts: Mapping[str, claims.Verdict]) -> dict:
+    main = [m.conv, m.mlp]
+    scores = {n: result.scores(n) for n in m.models}
+    noisy = result.scores("noisy input")
+    return {"dataset": s.data.name, "noise": list(result.noise), "noise_seed": result.seed, "n_test": result.n_test,
+            "psnr_noisy": noisy.psnr, "ssim_noisy": noisy.ssim, "mse_noisy": noisy.mse,
+            **{k: {n: getattr(scores[n], k) for n in main} for k in ("psnr", "ssim", "mse", "noise_gain")},
+            "clean": {n: result.clean_summary(n) for n in main}, "models": main,
+            "seeds": [m.configs[n].seed for n in m.seeds_of(m.conv)], "failed": failed(result, list(m.models)),
+            "per_seed": {n: sc.to_dict() for n, sc in scores.items()},
+            "bands": bands(result, {n: m.seeds_of(n) for n in main}),
+            "verdicts": {k: v.to_dict() for k, v in verdicts.items()},
+            "configs": {n: c.to_dict() for n, c in m.configs.items()},
+            "cache_keys": {n: s.cache_key(c) for n, c in m.configs.items()}}
+
+
+# --- 07b_denoising_benchmark ---------------------------------------------------------------------------
+
+TARGET_DB, TARGET_FROM = 5.0, 0.3  # our engineering goal for the denoising autoencoder, not the report's
+
+
+def bench_verdicts(result: Evaluation, p: Mapping) -> dict[str, claims.Verdict]:
+    rows = bench.versus_best_classical(result, "dae-conv")
+    control = bench.CONTROL if bench.CONTROL in result.outputs else "ae-conv"
+    equal = bench.gains(result, "dae-conv", control)
+    code = bench.gains(result, bench.CONTROL, "ae-conv") if control == bench.CONTROL else None
+    return {"target": claims.denoising_target(
+                "dae-conv", result.noise, [r["psnr_gain"] for r in rows], [r["psnr_gain_ci"] for r in rows],
+                [r["ssim_gain"] for r in rows], [r["ssim_gain_ci"] for r in rows], [r["psnr_best"] for r in rows],
+                result.n_subset, TARGET_DB, TARGET_FROM),
+            "noisy_training": claims.noisy_training_helps(
+                result.noise, equal["gain"], equal["ci"], None if code is None else code["gain"],
+                None if code is None else code["ci"], p["dae_latent"], p["conv_latent"], equal["n_images"])}
+
+
+def noise_bias(clean: torch.Tensor, factors: Sequence[float], seed: int, kind: str) -> list[float]:
+    """The mean noise on background pixels at each factor (see `aelib.noise.background_mean`)."""
+    return [background_mean(clean, noisy_copy(clean, f, seed, kind)) for f in factors]
+
+
+def bench_glue(result: Evaluation, p: Mapping, tuned: Mapping[str, dict], bias: Sequence[float],
+               verdicts: Mapping[str, claims.Verdict]) -> dict:
+    noise, kind = result.noise, result.kind
+    rows = bench.versus_best_classical(result, "dae-conv")
+    best = [r["psnr_best"] for r in rows]
+    high = [r["psnr_gain"] for r in rows if r["noise"] >= TARGET_FROM - 1e-9]
+    median_at = [f for f, b in zip(noise, best) if b == "median"]
+    sizes = sorted({tuned["median"]["values"][f] for f in median_at}) if median_at else []
+    if kind == "gaussian":
+        bias_text = (f"Clipping to [0, 1] makes the noise one-sided on the black background: a black pixel can only "
+                     f"brighten, so there the noise adds {bias[-1]:.3f} on average at f = {noise[-1]:g}, not 0. BM3D "
+                     f"and non-local means are built for zero-mean Gaussian noise and leave that offset in place; a "
+                     f"median filter does not assume a mean")
+        bias_text += (f", which is why the median filter ({' or '.join(f'{v}×{v}' for v in sizes)}) is the best "
+                      f"classical method at {where(noise, median_at)}." if median_at else
+                      ", though here it is not the best classical method at any factor.")
+        clip_text = (f"At f = {noise[0]:g} the noisy input scores {result.scores('noisy input').psnr[0]:.1f} dB, where "
+                     f"unclipped noise of that strength would give {-20 * math.log10(noise[0]):.1f} dB: clipping "
+                     f"removes part of the noise, the part that pushes black pixels below 0 and white ones above 1."
+                     if noise[0] > 0 else "At f = 0 the noisy input is the clean digit itself.")
+    else:
+        bias_text = (f"Salt-and-pepper noise is not zero-mean on the black background either (a hit pixel there "
+                     f"turns white or stays black: {bias[-1]:.3f} on average at f = {noise[-1]:g}), and it is not "
+                     f"Gaussian at all, the case a median filter is the textbook remedy for"
+                     + (f"; the median filter is the best classical method at {where(noise, median_at)}." if median_at
+                        else "; here the median filter is not the best classical method at any factor."))
+        clip_text = "Salt-and-pepper noise needs no clipping: each hit pixel becomes exactly 0 or 1."
+    has_control = bench.CONTROL in result.outputs
+    return {
+        "kind_text": {"gaussian": "Gaussian, clipped to [0, 1] as on the report's page",
+                      "salt-pepper": "salt and pepper: each pixel turns black or white with probability f"}[kind],
+        "dae_training_text": {"range": f"one model for every factor, each training image with its own factor drawn "
+                                       f"uniformly from 0 to {max(noise):g}: it is never told the factor",
+                              "each": "one model per noise factor, trained at that factor",
+                              "fixed": f"one model for every factor, trained at f = {p['dae_noise']:g}"}[p["dae_training"]],
+        "control_text": (f"`{bench.CONTROL}` is the control: the convolutional model trained on clean digits with the "
+                         f"denoising model's code of {p['dae_latent']} and its widths, so that comparing it with "
+                         f"`dae-conv` isolates what training on noisy inputs does." if has_control else
+                         f"`ae-conv` already has the denoising model's code of {p['dae_latent']} and its widths, so it "
+                         f"is itself the control at equal code size."),
+        "n_val": f"{p['n_val']:,}", "n_val_slow": f"{p['n_val_slow']:,}", "n_subset": f"{result.n_subset:,}",
+        "n_test": f"{result.n_test:,}", "conv_latent": p["conv_latent"], "mlp_latent": p["mlp_latent"],
+        "dae_latent": p["dae_latent"], "target_db": TARGET_DB, "target_from": TARGET_FROM,
+        **{f"{k}_verdict": v.outcome for k, v in verdicts.items()},
+        **{f"{k}_evidence": v.evidence for k, v in verdicts.items()},
+        "gain_lo": min(r["psnr_gain"] for r in rows), "gain_hi": max(r["psnr_gain"] for r in rows),
+        "high_gain_text": (f"and at least {min(high):.1f} dB from f = {TARGET_FROM:g} on" if high else
+                           f"(no factor reaches {TARGET_FROM:g})"),
+        "best_text": _list([f"{b} at {f:g}" for f, b in zip(noise, best)]),
+        "bias_text": bias_text, "clip_text": clip_text,
+        "sec_bm3d": result.scores("bm3d").seconds_per_image,
+        "sec_dae": result.scores("dae-conv").seconds_per_image,
+    }
+
+
+def bench_results(s: Section, result: Evaluation, p: Mapping, configs, tuned, bias, verdicts) -> dict:
+    control = bench.CONTROL if bench.CONTROL in result.outputs else "ae-conv"
+    return {"dataset": s.data.name, **result.to_dict(), "tuning": tuned,
+            "networks": bench.describe_configs(configs, s.data.sha256), "dae_training": p["dae_training"],
+            "dae_noise": p["dae_noise"], "slow_methods": [n for n, d in classical.DENOISERS.items() if d.slow],
+            "versus_best_classical": bench.versus_best_classical(result, "dae-conv"),
+            "equal_code": {"control": control, **bench.gains(result, "dae-conv", control)},
+            "code_size": bench.gains(result, bench.CONTROL, "ae-conv") if control == bench.CONTROL else None,
+            "background_mean": list(bias), "verdicts": {k: v.to_dict() for k, v in verdicts.items()}}

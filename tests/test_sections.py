@@ -1,0 +1,58 @@
+"""The trainings each page needs: one function the pages and `make models` share."""
+import pytest
+
+from aelib.book.sections import Job, check_common, page_jobs, recipe
+from aelib.config import TrainConfig
+
+
+def test_epochs_page_is_one_run_snapshotted():
+    (job,) = page_jobs("01_epochs", {"epochs": [0, 1, 5, 1], "train_size": 100})
+    assert job == Job(TrainConfig(latent=128, lr=1e-4, epochs=5, train_size=100), (0, 1, 5))
+
+
+def test_learning_rate_page_adds_seed_runs_for_the_spread():
+    jobs = page_jobs("02_learning_rate", {"lrs": [1e-3, 1e-2], "epochs": 2, "spread_seeds": [1, 0]})
+    main = [j for j in jobs if j.config.seed == 0]
+    assert [j.config.lr for j in main] == [1e-3, 1e-2] and main[0].snapshots == (0, 1, 2)
+    assert sorted((j.config.lr, j.config.seed) for j in jobs if j.config.seed) == [(1e-3, 1), (1e-2, 1)]
+    assert len(page_jobs("02_learning_rate", {"lrs": "[1e-3]", "spread_seeds": []})) == 1  # text from papermill's -p
+
+
+def test_jobs_are_merged_and_defaults_filled():
+    jobs = page_jobs("03_latent_size", {"latents": [16, 16, 128]})
+    assert [j.config.latent for j in jobs] == [16, 128]
+    assert all(j.config.epochs == 10 and j.config.lr == 1e-3 for j in jobs)  # the notebook's declared defaults
+
+
+def test_conv_page_trains_both_kinds_at_both_sizes():
+    jobs = page_jobs("06_conv_vs_linear", {"spread_seeds": [], "channels": [8, 16]})
+    assert [(j.config.model, j.config.latent) for j in jobs] == [("mlp", 16), ("conv", 16), ("mlp", 128), ("conv", 128)]
+    assert jobs[1].config.channels == (8, 16)
+    with pytest.raises(ValueError, match="small_latent must be smaller"):
+        page_jobs("06_conv_vs_linear", {"small_latent": 128, "large_latent": 16})
+
+
+def test_the_dataset_reaches_every_config():
+    jobs = page_jobs("04_foreign_images", {"dataset": "fashion-mnist", "model": "conv", "latents": [16]})
+    assert [(j.config.dataset, j.config.model) for j in jobs] == [("fashion-mnist", "conv")]
+
+
+@pytest.mark.parametrize("stem, params, match", [
+    ("02_learning_rate", {"lrs": [0.0]}, "lrs"), ("03_latent_size", {"latents": [0]}, "latents"),
+    ("01_epochs", {"epochs": [-1]}, "epochs"), ("03_latent_size", {"train_size": 60_000}, "train_size"),
+    ("02_learning_rate", {"spread_seeds": [-1]}, "spread_seeds"),
+])
+def test_bad_parameters_fail_before_anything_trains(stem, params, match):
+    with pytest.raises((TypeError, ValueError), match=match):
+        page_jobs(stem, params)
+
+
+def test_pages_without_training_have_no_jobs():
+    assert page_jobs("index", {}) == []
+
+
+def test_common_checks():
+    assert check_common({"test_size": 0, "n_show": 5})["test_size"] is None
+    with pytest.raises(ValueError, match="dataset must be one of"):
+        check_common({"dataset": "cifar"})
+    assert recipe({"epochs": 3, "train_size": 0, "seed": 2}, latent=7) == TrainConfig(epochs=3, seed=2, latent=7)
