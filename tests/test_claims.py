@@ -87,6 +87,7 @@ def test_recognisable_bands():
     assert claims.recognisable(0.8, digits_low=0.6, digits_floor=0.4) == HOLDS
     assert claims.recognisable(0.5, digits_low=0.6, digits_floor=0.4) == CANNOT
     assert claims.recognisable(0.1, digits_low=0.6, digits_floor=0.4) == FAILS
+    assert claims.recognisable(-0.1, digits_low=-0.2, digits_floor=-0.5) == FAILS  # no better than a flat answer
     with pytest.raises(ValueError, match="digits_floor"):
         claims.recognisable(0.5, digits_low=0.4, digits_floor=0.6)
 

@@ -129,20 +129,20 @@ def _target(**changes):
 
 
 def test_below_text_for_every_outcome():
-    assert real_prose.below_text(_target()) == "holds: ours needs fewer bytes than WebP and JPEG wherever both reach"
+    assert real_prose.below_text(_target()) == "holds, since ours needs fewer bytes than WebP and JPEG wherever both reach"
     skipped = _target(not_compared=["avif"], per_codec={"webp": {"not_below": []}, "avif": {"not_below": []}})
-    assert real_prose.below_text(skipped) == ("holds: ours needs fewer bytes than WebP wherever both reach; AVIF "
+    assert real_prose.below_text(skipped) == ("holds, since ours needs fewer bytes than WebP wherever both reach; AVIF "
                                               "reaches no PSNR that ours reach, so it is not compared")
     fails = _target(verdict_below=curves.FAILS, per_codec={"webp": {"not_below": [[22.81, 25.12]]},
                                                            "jpeg2000": {"not_below": [[30.0, 31.0]]}})
-    assert real_prose.below_text(fails) == ("does not hold: ours needs at least as many bytes as WebP from 22.8 to "
+    assert real_prose.below_text(fails) == ("does not hold, since ours needs at least as many bytes as WebP from 22.8 to "
                                             "25.1 dB and JPEG 2000 from 30.0 to 31.0 dB")
     assert real_prose.below_text(_target(verdict_below=curves.CANNOT, not_compared=["webp", "jpeg"])) == \
-        "cannot tell: no standard lossy codec's PSNR range meets ours"
+        "cannot tell, since no standard lossy codec's PSNR range meets ours"
 
 
 def test_factor_text_for_every_outcome():
-    assert real_prose.factor_text(_target()) == ("holds: at 25 dB ours needs 9.8 bytes per image and WebP 78.4, "
+    assert real_prose.factor_text(_target()) == ("holds, since at 25 dB ours needs 9.8 bytes per image and WebP 78.4, "
                                                  "8.0 times fewer")
     short = _target(ratio=2.0, bytes_reference=19.6, verdict_factor=curves.FAILS)
     assert real_prose.factor_text(short).endswith("2.0 times fewer, where the target asks for 6 times fewer")
@@ -151,7 +151,7 @@ def test_factor_text_for_every_outcome():
     for ours, theirs, who in ((None, 0.8, "our best curve does"), (0.1, None, "WebP's curve does"),
                               (None, None, "our best curve and WebP's curve do")):
         t = _target(ratio=None, bpp_ours=ours, bpp_reference=theirs, verdict_factor=curves.CANNOT)
-        assert real_prose.factor_text(t) == f"cannot tell: {who} not reach 25 dB"
+        assert real_prose.factor_text(t) == f"cannot tell, since {who} not reach 25 dB"
 
 
 def _fake(ours_bytes, theirs):

@@ -40,6 +40,7 @@ def fake_live(tmp_path):
     return tmp_path
 
 
+@pytest.mark.slow  # each export takes a second or two
 def test_export_agrees_with_pytorch_and_stores_float16_weights():
     torch.manual_seed(0)
     model, x = MLPAutoencoder(16, hidden=64), fake_digits(8)
@@ -51,6 +52,7 @@ def test_export_agrees_with_pytorch_and_stores_float16_weights():
     assert model.training  # the caller's model is left as it was
 
 
+@pytest.mark.slow
 def test_weights_stay_float32_where_float16_is_too_coarse():
     model = nn.Sequential(nn.Flatten(), nn.Linear(784, 10))
     nn.init.constant_(model[1].weight, 1.2345678)  # every product rounds the same way in float16: errors add up
@@ -58,6 +60,7 @@ def test_weights_stay_float32_where_float16_is_too_coarse():
     assert e.weights == "float32" and e.max_abs_diff <= 1e-3
 
 
+@pytest.mark.slow
 def test_an_export_that_differs_from_pytorch_is_refused(monkeypatch):
     torch.manual_seed(0)
     model, other = MLPAutoencoder(4, hidden=32), MLPAutoencoder(4, hidden=32)
@@ -91,6 +94,12 @@ def test_live_dir_must_be_the_sites_live_folder(tmp_path):
         demos.turn_up_noise(MLPAutoencoder(4, hidden=32), fake_digits(4), live_dir=tmp_path)
 
 
+def test_the_noise_factor_is_checked(fake_live):
+    with pytest.raises(ValueError, match=r"noise factor must be a finite number in \[0, 1\], got 1.5"):
+        demos.turn_up_noise(MLPAutoencoder(4, hidden=32), fake_digits(4), live_dir=fake_live, factor=1.5)
+
+
+@pytest.mark.slow
 def test_a_demo_writes_its_files_and_names_them_in_its_html(fake_live):
     torch.manual_seed(0)
     demo = demos.draw_digit(MLPAutoencoder(8, hidden=32), ConvAutoencoder(4, (4, 8, 8)), fake_digits(150),
@@ -117,6 +126,7 @@ def _attribute(html: str, name: str) -> str:
 
 # --- in the browser ----------------------------------------------------------------------------
 
+# A book build and a browser: about 40 s on two cores, hence the slow marks.
 PAGES = {"draw": "book/draw", "walk": "book/deeper/walk", "noise": "book/noise"}  # one page two levels down
 
 
@@ -213,6 +223,7 @@ def assert_close(page_values, torch_values, tol=1e-3):
     assert diff <= tol, f"the page differs from PyTorch by {diff:.3g}"
 
 
+@pytest.mark.slow
 def test_check_site_counts_three_running_demos(book):
     import check_site
 
@@ -222,6 +233,7 @@ def test_check_site_counts_three_running_demos(book):
     assert all(d["state"] == "ready" and d["first_inference_ms"] > 0 for d in found)
 
 
+@pytest.mark.slow
 def test_draw_shows_what_pytorch_computes_and_follows_a_stroke(book, browser):
     page, demo, outside, errors = open_demo(browser, "draw")
     demo.evaluate("el => el.aelibDemo.showDigit(7)")
@@ -243,6 +255,7 @@ def test_draw_shows_what_pytorch_computes_and_follows_a_stroke(book, browser):
     assert outside == [] and unexpected(errors) == []
 
 
+@pytest.mark.slow
 def test_walk_decodes_the_chosen_code_as_pytorch_does(book, browser):
     page, demo, outside, errors = open_demo(browser, "walk")
     demo.evaluate("el => el.aelibDemo.setCode(0.3, -0.7)")
@@ -257,6 +270,7 @@ def test_walk_decodes_the_chosen_code_as_pytorch_does(book, browser):
     assert outside == [] and unexpected(errors) == []
 
 
+@pytest.mark.slow
 def test_noise_slider_changes_the_outputs_which_match_pytorch_and_scipy(book, browser):
     from scipy import ndimage
 
@@ -277,6 +291,7 @@ def test_noise_slider_changes_the_outputs_which_match_pytorch_and_scipy(book, br
     assert outside == [] and unexpected(errors) == []
 
 
+@pytest.mark.slow
 def test_from_a_file_each_demo_is_one_line_of_text(book, browser):
     b, _ = browser
     page = b.new_page()

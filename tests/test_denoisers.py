@@ -130,7 +130,8 @@ def test_tuning_is_kept_in_the_store_and_a_damaged_entry_is_tuned_again(mnist, t
     files[1].write_bytes(b"\x00\xff garbage")
     again = classical.tune_all(["median"], val, [0.3, 0.6], "salt-pepper", 0, cache_dir=tmp_path)
     assert again == first and sorted(calls) == [0.3, 0.6]  # both tuned again, the build goes on
-    assert json.loads(files[0].read_text())["best"] == first["median"]["values"][0.3]  # and rewritten whole
+    rewritten = sorted(json.loads(f.read_text())["best"] for f in files)  # and written whole again
+    assert rewritten == sorted(first["median"]["values"].values())
     with pytest.raises(ValueError, match="noise kind"):
         classical.tune_all(["median"], val, [0.3], "uniform", 0)
 

@@ -173,12 +173,15 @@ def largest_code_overfits(se_train: dict[int, float], se_test: dict[int, float],
 # --- section 4: foreign images ----------------------------------------------------------------------
 
 def recognisable(score: float, digits_low: float, digits_floor: float) -> str:
-    """One image's reconstruction against the model's own real digits: HOLDS (recognisable) when it
-    scores at least `digits_low` (a low percentile of real test digits' scores), FAILS below
-    `digits_floor` (a lower percentile), CANNOT in between."""
+    """One image's reconstruction, by its explained share (aelib.metrics.explained), against the
+    model's own real digits: HOLDS (recognisable) when it scores at least `digits_low` (a low
+    percentile of real test digits' scores) and above 0 (better than any flat answer); FAILS below
+    `digits_floor` (a lower percentile) or at 0 and below; CANNOT in between."""
     if digits_floor > digits_low:
         raise ValueError(f"digits_floor ({digits_floor}) must not exceed digits_low ({digits_low})")
-    return HOLDS if score >= digits_low else FAILS if score < digits_floor else CANNOT
+    if score <= 0 or score < digits_floor:
+        return FAILS
+    return HOLDS if score >= digits_low else CANNOT
 
 
 def only_ai(outcomes: dict[str, str]) -> Verdict:

@@ -30,6 +30,7 @@ from torch import nn
 from aelib.book import onnx_export
 from aelib.book.onnx_export import Exported
 from aelib.models import ConvAutoencoder, MLPAutoencoder
+from aelib.noise import check_noise_factor, noisy_copy
 
 N_DIGITS = 100  # test digits shipped with a demo (the "random test digit" button picks among them)
 N_CHECK = 16  # test digits (or their codes) each export is checked on
@@ -82,8 +83,7 @@ def draw_digit(mlp: nn.Module, conv: nn.Module, test_images: torch.Tensor, *, li
                name: str = "draw") -> Demo:
     """Draw a digit: a drawing pad, the digit downsampled the MNIST way, and both models'
     reconstructions with their difference and PSNR, live."""
-    test_images = check_images(test_images)
-    out = _data_dir(live_dir)
+    test_images, out = check_images(test_images), _data_dir(live_dir)
     checks = test_images[:N_CHECK]
     exports = [onnx_export.export(mlp, checks, f"{name}-mlp"), onnx_export.export(conv, checks, f"{name}-conv")]
     models = [_write_model(out, e, _label(m, test_images)) for e, m in zip(exports, (mlp, conv))]
@@ -95,7 +95,7 @@ def walk_code(model: nn.Module, test_images: torch.Tensor, test_labels: torch.Te
               live_dir: str | Path, name: str = "walk") -> Demo:
     """Walk the code: a pad over the test digits' 2-number codes (coloured by label) that picks
     a code, and the decoder's image of it, live."""
-    test_images = check_images(test_images)
+    test_images, out = check_images(test_images), _data_dir(live_dir)
     if not isinstance(test_labels, torch.Tensor) or test_labels.shape != (len(test_images),):
         raise ValueError(f"test_labels must be a tensor of shape ({len(test_images)},), one label per test image, "
                          f"got {onnx_export._describe(test_labels)}")
@@ -109,8 +109,8 @@ def walk_code(model: nn.Module, test_images: torch.Tensor, test_labels: torch.Te
     export = onnx_export.export(onnx_export.decoder(model), torch.cat([codes[:N_CHECK], corners]), f"{name}-decoder")
     points = {"codes": [round(float(v), 4) for v in codes.flatten()],  # (N, 2) -> x0, y0, x1, y1, ...
               "labels": [int(v) for v in test_labels[:N_SCATTER]]}
-    config = {"models": [_write_model(_data_dir(live_dir), export, _label(model, test_images))],
-              "points": _write(_data_dir(live_dir), f"{name}-codes.json", json.dumps(points).encode()),
+    config = {"models": [_write_model(out, export, _label(model, test_images))],
+              "points": _write(out, f"{name}-codes.json", json.dumps(points).encode()),
               "range": [float(lo[0]), float(hi[0]), float(lo[1]), float(hi[1])],
               "start": [float(v) for v in codes[0]]}
     return Demo(_html("walk", name, config), [export])
@@ -120,15 +120,12 @@ def turn_up_noise(model: nn.Module, test_images: torch.Tensor, *, live_dir: str 
                   name: str = "noise") -> Demo:
     """Turn up the noise: a test (or drawn) digit, x + f N(0, 1) clipped to [0, 1] with a seeded
     pattern and a slider for f, the denoising autoencoder's output and a 3x3 median filter's."""
-    test_images = check_images(test_images)
-    if not 0.0 <= factor <= 1.0:
-        raise ValueError(f"factor must be a noise factor in [0, 1], got {factor!r}")
+    test_images, out = check_images(test_images), _data_dir(live_dir)
+    factor = check_noise_factor(factor)
     clean = test_images[:N_CHECK]
-    gen = torch.Generator().manual_seed(0)
-    noisy = (clean + factor * torch.randn(clean.shape, generator=gen)).clamp(0, 1)  # the book's noise model
+    noisy = noisy_copy(clean, factor, seed=0)  # the book's Gaussian noise model
     checks = torch.cat([clean[:N_CHECK // 2], noisy[N_CHECK // 2:]])  # what the demo feeds it: both kinds
     export = onnx_export.export(model, checks, f"{name}-denoiser")
-    out = _data_dir(live_dir)
     config = {"models": [_write_model(out, export, _label(model, test_images))],
               "digits": _write_digits(out, name, test_images), "factor": float(factor)}
     return Demo(_html("noise", name, config), [export])

@@ -48,7 +48,7 @@ def _near(values, want):
 def _epochs(r: dict) -> tuple[str, str]:
     last = max(r["epochs"])
     d = r["difference"][r["epochs"].index(last)]
-    ours = f"difference {d:.3f} after {last} epochs; {r['seconds_per_epoch']:.1f} s per epoch"
+    ours = f"difference {d:.3f} after {last} epochs; {r['sec_per_epoch']:.1f} s per epoch"
     rep = report.EPOCHS
     at = last if last in rep["epochs"] else rep["epochs"][-1]
     theirs = (f"difference {rep['difference'][rep['epochs'].index(at)]:.3f} after {at} epochs; "
@@ -68,14 +68,15 @@ def _latent_size(r: dict) -> tuple[str, str]:
     lat, diff = r["latent"], r["difference_test"]
     shown = [k for k in (16, 128) if k in lat] or [lat[0], lat[-1]]
     parts = [f"{diff[lat.index(k)]:.3f} at a code of {k:,}" for k in shown if diff[lat.index(k)] is not None]
-    return (f"test difference {', '.join(parts)}; largest code overfits: {r['verdict_largest_overfits']}",
+    return (f"test difference {', '.join(parts)}; largest code overfits: {r['verdict_largest_overfits']['outcome']}",
             "no number; “the largest code overfits”")
 
 
 def _foreign(r: dict) -> tuple[str, str]:
     i = r["images"].index("Ai") if "Ai" in r["images"] else None
-    ssim = "; ".join(f"{m} {v[i]:.2f}" for m, v in r["ssim"].items()) if i is not None else "–"
-    return (f"SSIM of “Ai”: {ssim}; only “Ai” recognisable: {r['verdicts']['only_ai']}",
+    shares = "; ".join(f"{m} {v[i]:.2f}" for m, v in r["explained"].items()) if i is not None else "–"
+    only = "; ".join(f"{m} {v['outcome']}" for m, v in r["verdicts"]["only_ai"].items())
+    return (f"explained share of “Ai”: {shares}; only “Ai” recognisable: {only}",
             "no number; “only Ai comes back recognisably”")
 
 

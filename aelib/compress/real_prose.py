@@ -50,12 +50,12 @@ def below_text(t: dict) -> str:
     skipped = (f"; {_names(left_out)} {'reaches' if len(left_out) == 1 else 'reach'} no PSNR that ours "
                f"reach, so {'it is' if len(left_out) == 1 else 'they are'} not compared") if left_out else ""
     if t["verdict_below"] == CANNOT:
-        return "cannot tell: no standard lossy codec's PSNR range meets ours"
+        return "cannot tell, since no standard lossy codec's PSNR range meets ours"
     if t["verdict_below"] == HOLDS:
-        return f"holds: ours needs fewer bytes than {_names(judged)} wherever both reach{skipped}"
+        return f"holds, since ours needs fewer bytes than {_names(judged)} wherever both reach{skipped}"
     where = _join([f"{NAMES.get(c, c)} from {a:.1f} to {b:.1f} dB" for c, r in t["per_codec"].items()
                    for a, b in r["not_below"]])
-    return f"does not hold: ours needs at least as many bytes as {where}{skipped}"
+    return f"does not hold, since ours needs at least as many bytes as {where}{skipped}"
 
 
 def factor_text(t: dict) -> str:
@@ -64,13 +64,13 @@ def factor_text(t: dict) -> str:
     if t["ratio"] is None:
         short = _join([who for who, b in (("our best curve", t["bpp_ours"]), (f"{ref}'s curve", t["bpp_reference"]))
                        if b is None])
-        return f"cannot tell: {short} {'does' if ' and ' not in short else 'do'} not reach {psnr:.0f} dB"
+        return f"cannot tell, since {short} {'does' if ' and ' not in short else 'do'} not reach {psnr:.0f} dB"
     there = (f"at {psnr:.0f} dB ours needs {t['bytes_ours']:.1f} bytes per image and {ref} "
              f"{t['bytes_reference']:.1f}, ")
     there += f"{t['ratio']:.1f} times fewer" if t["ratio"] >= 1 else f"{1 / t['ratio']:.1f} times more"
     if t["verdict_factor"] == HOLDS:
-        return f"holds: {there}"
-    return f"does not hold: {there}, where the target asks for {t['factor']:g} times fewer"
+        return f"holds, since {there}"
+    return f"does not hold, since {there}, where the target asks for {t['factor']:g} times fewer"
 
 
 def model_payoff(m) -> tuple[str, int | None]:

@@ -135,7 +135,7 @@ def versus_best_classical(result: Evaluation, method: str = "dae-conv") -> list[
         row = {"noise": f}
         for metric in ("psnr", "ssim"):
             best = max(names, key=lambda n: getattr(scores[n], metric + "_subset")[i])
-            gain, half = result.paired(method, best, metric)[i]
+            gain, half = result.paired(method, best, metric, n=result.n_subset)[i]
             row.update({f"{metric}_best": best, f"{metric}_{method}": getattr(scores[method], metric + "_subset")[i],
                         f"{metric}_classical": getattr(scores[best], metric + "_subset")[i],
                         f"{metric}_gain": gain, f"{metric}_gain_ci": half})

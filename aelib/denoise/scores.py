@@ -149,17 +149,17 @@ class Evaluation:
             raise ValueError(f"{name!r} is not a network: its output on the clean images was not recorded")
         return ratio_ci(moved, self.inputs[f].mse)
 
-    def paired(self, a: str, b: str, metric: str = "psnr") -> list[tuple[float, float]]:
-        """Per factor, the mean per-image difference a - b of `metric` over the images both were
-        scored on (the first min(n_a, n_b) test images), with the half-width of its 95% interval."""
+    def paired(self, a: str, b: str, metric: str = "psnr", n: int | None = None) -> list[tuple[float, float]]:
+        """Per factor, the mean per-image difference a - b of `metric` over the first `n` test
+        images (default: all that both were scored on), with the half-width of its 95% interval."""
         if metric not in ("psnr", "ssim", "mse"):
             raise ValueError(f"metric must be 'psnr', 'ssim' or 'mse', got {metric!r}")
         rows = []
         for f in self.noise:
             va = getattr(self.inputs[f] if a == "noisy input" else self.outputs[a][f], metric)
             vb = getattr(self.inputs[f] if b == "noisy input" else self.outputs[b][f], metric)
-            n = min(len(va), len(vb))
-            rows.append(mean_ci(va[:n] - vb[:n]))
+            k = min(len(va), len(vb), n or len(va))
+            rows.append(mean_ci(va[:k] - vb[:k]))
         return rows
 
     def clean_summary(self, name: str) -> dict[str, float]:
