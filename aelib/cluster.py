@@ -20,6 +20,7 @@ import torch
 from distributed import Client, as_completed, get_worker
 
 from .plan import Job, OnEpoch, Plan, load_data
+from .runs import CODE_VERSIONS
 from .train import Run, train
 
 
@@ -30,10 +31,15 @@ def _worker_data(name: str, root: str):
 
 
 def train_task(job: Job, data_sha256: str, index: int, topic: str | None = None, data_root: str | None = None,
-               threads: int | None = None) -> Run:
+               threads: int | None = None, code_versions: dict | None = None) -> Run:
     """One training on a Dask worker. Everything it needs travels in its arguments; per-epoch
-    progress goes to the client as events on `topic` ({"index": index, "epoch": epochs done})."""
+    progress goes to the client as events on `topic` ({"index": index, "epoch": epochs done}).
+    `code_versions`: the client's runs.CODE_VERSIONS; a worker whose models or training loop are
+    of another version refuses, since its weights would be stored under the client's keys."""
     worker = get_worker()
+    if code_versions is not None and code_versions != CODE_VERSIONS:
+        raise RuntimeError(f"worker {worker.address} runs aelib with code versions {CODE_VERSIONS}, the client "
+                           f"{code_versions}: install the same aelib on the workers")
     data = _worker_data(job.config.dataset, data_root or worker.local_directory)
     if data.sha256 != data_sha256:
         raise RuntimeError(f"worker {worker.address} has {job.config.dataset} with sha256 {data.sha256}, the client "
@@ -52,8 +58,8 @@ def train_task(job: Job, data_sha256: str, index: int, topic: str | None = None,
 class DaskExecutor:
     """Trains each job of a plan as one task on the Dask scheduler at `address`.
 
-    `data_root`: where each worker converts and keeps the dataset (default: the worker's own
-    local directory). `threads`: torch threads per training (default: what the worker process
+    `data_root`: a folder on each worker under which it keeps the dataset (<data_root>/datasets,
+    converted there on first use; default: the worker's own local directory, which goes with it). `threads`: torch threads per training (default: what the worker process
     has; Dask's nanny sets OMP_NUM_THREADS=1, so give the workers `--nthreads 1` and this the
     cores per worker). `task`: the function each task runs, with train_task's signature."""
 
@@ -81,7 +87,7 @@ class DaskExecutor:
         index = {}
         for i, job in enumerate(plan.todo):  # plan.todo is longest first: so is the cluster's order
             fut = self.client.submit(self.task, job, plan.sha256(job), i, topic, self.data_root, self.threads,
-                                     key=f"train-{plan.path(job).stem}-{uuid.uuid4().hex[:8]}",
+                                     dict(CODE_VERSIONS), key=f"train-{plan.path(job).stem}-{uuid.uuid4().hex[:8]}",
                                      retries=self.retries, priority=len(plan.todo) - i, pure=False)
             index[fut.key] = (i, fut)
         try:

@@ -22,6 +22,7 @@ import torch
 from .config import TrainConfig
 from .data import load_dataset
 from .runs import holds, load_run, run_path, save_run  # the run store: plan.py's only link to it
+from .store import as_store
 from .train import Run, train
 
 # Training images per second at batch 64 on the book's 2-core CPU (torch 2.13.0, 2 threads), by
@@ -208,7 +209,8 @@ def run_plan(plan: Plan, executor: Executor | None = None, out=None) -> list[Pat
                 progress.failed(i, result)
                 continue
             path = plan.path(job)
-            save_run(path, result, plan.sha256(job))
+            with as_store(plan.cache_dir).locked(path):  # a page training the same run waits, then reads it
+                save_run(path, result, plan.sha256(job))
             written.append(path)
             progress.done(i, sum(result.history.seconds))
     finally:
@@ -309,9 +311,9 @@ class Progress:
             return
         f = self.fraction()
         bar = "#" * round(20 * f) + "." * (20 - round(20 * f))
-        shown = list(self.running.items())[:2]
-        running = ", ".join(f"{describe(self.plan.todo[i].config).split()[0]} epoch {e}/{self.plan.todo[i].config.epochs}"
-                            for i, e in shown) + (f" +{len(self.running) - 2}" if len(self.running) > 2 else "")
+        cfgs = [(self.plan.todo[i].config, e) for i, e in list(self.running.items())[:2]]
+        running = ", ".join(f"{cfg.model}-{cfg.latent} epoch {e}/{cfg.epochs}" for cfg, e in cfgs) \
+            + (f" +{len(self.running) - 2}" if len(self.running) > 2 else "")
         line = (f"[{bar}] {f:4.0%}  {len(self.finished)}/{len(self.plan.todo)} models  "
                 f"{clock(self.now() - self.t0)} elapsed, ETA {clock(self.eta())}  {running}").rstrip()
         width = shutil.get_terminal_size((100, 24)).columns - 1

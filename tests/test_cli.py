@@ -7,6 +7,7 @@ import pytest
 from PIL import Image
 
 from aelib.compress import codec as C
+from aelib.compress.fileformat import read_header
 from aelib.runs import cached_run
 from aelib.config import TrainConfig
 from aelib.data import to_float
@@ -46,7 +47,7 @@ def test_encode_then_decode_gives_the_codec_reconstruction(setup, mnist, cache_d
     assert "1 image(s)" in enc.stdout and "bits per pixel" in enc.stdout
     dec = cli("decode", d / "one.ael", d / "one.png", cache=cache_dir)
     assert dec.returncode == 0, dec.stderr
-    codec = C.for_key(C.read_header((d / "one.ael").read_bytes()).key, cache_dir)
+    codec = C.for_key(read_header((d / "one.ael").read_bytes()).key, cache_dir)
     expected = codec.reconstruct(to_float(mnist.test_images[:1]))
     got = np.asarray(Image.open(d / "one.png"))
     assert np.array_equal(got, np.rint(expected.numpy()[0, 0] * 255).astype(np.uint8))

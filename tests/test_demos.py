@@ -159,8 +159,10 @@ def build_book(root: Path) -> dict:
         (root / f"{page}.ipynb").write_text(json.dumps(_notebook(kind, html[kind].data)))
     toc = "format: jb-book\nroot: book/index\nchapters:\n" + "".join(f"  - file: {p}\n" for p in PAGES.values())
     (root / "_toc.yml").write_text(toc)
-    subprocess.run([str(BIN / "jupyter-book"), "build", str(root), "--all", "-W", "-n", "--keep-going", "-q"],
-                   check=True, capture_output=True)
+    done = subprocess.run([str(BIN / "jupyter-book"), "build", str(root), "--all", "-W", "-n", "--keep-going", "-q"],
+                          capture_output=True, text=True)
+    if done.returncode:
+        pytest.fail(f"the demo book did not build:\n{(done.stdout + done.stderr)[-3000:]}")
     return {"html": root / "_build" / "html", "models": models, "test": test}
 
 
@@ -199,7 +201,9 @@ def open_demo(browser, kind):
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.goto(base + PAGES[kind] + ".html")
-    page.wait_for_function("() => document.querySelector('.aelib-demo').dataset.state !== 'loading'", timeout=30_000)
+    page.wait_for_function("() => ['ready', 'error'].includes(document.querySelector('.aelib-demo').dataset.state)",
+                           timeout=30_000)
+    assert demo_state(page) == "ready", page.locator(".aelib-demo").inner_text()
     return page, page.locator(".aelib-demo"), outside, errors
 
 
@@ -208,6 +212,10 @@ def unexpected(errors: list[str]) -> list[str]:
     import check_site
 
     return [e for e in errors if not any(a in e for a in check_site.ALLOWED_CONSOLE)]
+
+
+def demo_state(page) -> str:
+    return page.locator(".aelib-demo").get_attribute("data-state")
 
 
 def outputs(demo) -> dict:
@@ -289,6 +297,16 @@ def test_noise_slider_changes_the_outputs_which_match_pytorch_and_scipy(book, br
     noiseless = demo.evaluate("async el => { await el.aelibDemo.setNoise(0); return el.aelibDemo.outputs(); }")
     assert noiseless["noisy"] == noiseless["clean"] == book["test"][3].flatten().tolist()
     assert outside == [] and unexpected(errors) == []
+
+
+@pytest.mark.slow
+def test_a_page_without_a_demo_loads_none_of_it(browser):
+    b, base = browser
+    page = b.new_page()
+    page.goto(base + "book/index.html", wait_until="networkidle")
+    loaded = page.evaluate("performance.getEntriesByType('resource').map(r => r.name)")
+    assert loaded and not [u for u in loaded if "/live/" in u]
+    page.close()
 
 
 @pytest.mark.slow

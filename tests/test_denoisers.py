@@ -2,6 +2,8 @@
 (aelib.denoise.bench), its tables, the two pages' parameters (aelib.denoise.pages) and what they
 conclude (aelib.denoise.findings)."""
 import json
+from dataclasses import replace
+from types import SimpleNamespace
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -10,6 +12,7 @@ import torch
 from torch import nn
 
 from aelib import plots
+from aelib.book.results import plain
 from aelib.book.sections import page_jobs
 from aelib.config import TrainConfig
 from aelib.data import split, to_float
@@ -286,19 +289,19 @@ def test_bands_span_the_seeds_and_the_intervals(small):
 
 
 def _glue(small, kind="gaussian", median_best=True, control=True):
+    """The benchmark page's glued values on a copy of `small`, steered into one branch: the median
+    filter made the best classical method at every factor or at none, with or without the control."""
     result = small
     if not control:
         result = evaluate({"dae-conv": _Blur(), "ae-conv": _Blur(0.9)}, {"median": {0.2: 3, 0.5: 5}},
                           small.clean_examples, [0.2, 0.5], seed=0, keep=3)
-        result.outputs["bm3d"] = result.outputs["median"]  # the page always has BM3D
-        result.tuned["bm3d"] = ("sigma_psd", [0.1, 0.2])
-    if not median_best:
-        result.outputs["median"] = {f: d.__class__(**{**d.__dict__, "psnr": d.psnr - 50})
-                                    for f, d in result.outputs["median"].items()}
+        result.outputs["bm3d"], result.tuned["bm3d"] = result.outputs["median"], ("sigma_psd", [0.1, 0.2])
+    shift = 50.0 if median_best else -50.0
+    median = {f: replace(d, psnr=d.psnr + shift) for f, d in result.outputs["median"].items()}
+    result = replace(result, kind=kind, outputs={**result.outputs, "median": median})
     p = {"dae_latent": 512, "conv_latent": 64, "mlp_latent": 128, "dae_training": "each", "dae_noise": 0.3,
-         "n_val": 300, "n_val_slow": 10}
+         "n_val": 300, "n_val_slow": 10, "channels": (16, 32, 32), "dae_channels": (16, 32, 32)}
     tuned = {"median": {"values": {0.2: 3, 0.5: 5}}}
-    result.kind = kind
     return findings.bench_glue(result, p, tuned, [0.05, 0.2], findings.bench_verdicts(result, p))
 
 
@@ -307,18 +310,69 @@ def _glue(small, kind="gaussian", median_best=True, control=True):
 def test_benchmark_prose_reads_for_every_branch(small, kind, median_best):
     g = _glue(small, kind, median_best)
     text = " ".join(str(v) for v in g.values())
-    assert "None" not in text and "nan" not in text and "  " not in text
-    assert ("median filter" in g["bias_text"]) and (("3×3 or 5×5" in g["bias_text"] or "f = 0.2 and 0.5"
-                                                      in g["bias_text"]) == median_best)
+    assert "None" not in text and "nan" not in text and "  " not in text and ".." not in text
+    assert "`" not in text and "*" not in text  # glued text is not markdown: it would show verbatim
     assert ("one-sided" in g["bias_text"]) == (kind == "gaussian")
+    assert g["bias_text"].endswith(".") and g["clip_text"].endswith(".")
+    if median_best:
+        assert "best classical method at every factor" in g["bias_text"]
+        assert g["best_text"] == "median at every factor"
+    else:
+        assert "not the best classical method at any factor" in g["bias_text"]
+        assert "median" not in g["best_text"]
+    if kind == "gaussian" and median_best:
+        assert "median filter (3×3 or 5×5)" in g["bias_text"]
     assert g["target_verdict"] in ("holds", "holds in part", "does not hold", "within noise")
-    assert g["best_text"].count(" at ") == 2
+    assert small.kind == "gaussian" and small.scores("median").psnr[0] < 50  # the fixture is left alone
 
 
 def test_benchmark_prose_without_a_separate_control(small):
     g = _glue(small, control=False)
     assert "is itself the control" in g["control_text"]
-    assert "already has a code of 512" in g["noisy_training_evidence"]
+    assert "already built like the denoising one" in g["noisy_training_evidence"]
+
+
+class _Flat(nn.Module):  # a model that did not learn: the same grey image whatever the input
+    def __init__(self):
+        super().__init__()
+        self.w = nn.Parameter(torch.zeros(()))
+
+    def forward(self, x):
+        return torch.full_like(x, 0.2) + self.w
+
+
+def _report_glue(mnist, seeds, dead, dataset="mnist"):
+    nets, configs = {}, {}
+    for seed in seeds:
+        tag = "" if seed == seeds[0] else f"-seed{seed}"
+        nets[f"conv-64{tag}"], nets[f"mlp-128{tag}"] = _Blur(1 - seed / 20), _Flat() if dead else _Blur(0.8)
+        configs[f"conv-64{tag}"] = TrainConfig(model="conv", latent=64, seed=seed)
+        configs[f"mlp-128{tag}"] = TrainConfig(model="mlp", latent=128, seed=seed)
+    m = pages.ReportModels("conv-64", "mlp-128", configs, nets)
+    result = evaluate(nets, {}, _digits(mnist, 12), [0.1, 0.3, 0.6], seed=0, keep=2)
+    section = SimpleNamespace(params={"seed": seeds[0]}, data=SimpleNamespace(name=dataset), device="cpu",
+                              report_applies=dataset == "mnist", n_train=lambda cfg: "50,000")
+    verdicts = findings.report_verdicts(result, m)
+    return findings.report_glue(section, result, m, verdicts), findings.report_results(
+        SimpleNamespace(**vars(section), cache_key=lambda cfg: "k" * 64), result, m, verdicts)
+
+
+@pytest.mark.parametrize("seeds, dead, dataset", [([0, 1, 2], False, "mnist"), ([0], False, "fashion-mnist"),
+                                                  ([0, 1], True, "mnist")])
+def test_report_prose_reads_for_every_branch(mnist, seeds, dead, dataset):
+    g, results = _report_glue(mnist, seeds, dead, dataset)
+    strings = [v for v in g.values() if isinstance(v, str)]
+    assert not any(c in v for v in strings for c in "`*")  # glued text is not markdown: it would show verbatim
+    assert not any(seam in v for v in strings for seam in ("None", "nan", "  ", ".."))
+    assert ("Training failed for mlp-128" in g["health"]) == dead
+    assert all(g[f"{k}_verdict"] == "cannot tell" for k in ("noisier", "fails", "psnr", "ssim")) == dead
+    assert ("seed 1" in g["spread_note"]) == (len(seeds) > 1) and ("one training seed" in g["spread_note"]) == (
+        len(seeds) == 1)
+    assert ("report's own data" in g["data_note"]) == (dataset == "mnist")
+    assert results["seeds"] == seeds and results["models"] == ["conv-64", "mlp-128"]
+    assert set(results["per_seed"]) == {n for n in results["configs"]}
+    assert results["failed"] == (["mlp-128", *(f"mlp-128-seed{x}" for x in seeds[1:])] if dead else [])
+    json.dumps(plain(results))
 
 
 # ---- the pages' parameters ---------------------------------------------------------------------------

@@ -124,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
     for p in problems:
         print(p)
     for d in demos:
-        ms = f"first inference {d['first_inference_ms']:.0f} ms after page load" if d["first_inference_ms"] else d["state"]
+        ms = f"first inference {d['first_inference_ms']:.0f} ms after the page was requested" if d["first_inference_ms"] else d["state"]
         print(f"live demo {d['kind']:<6} {d['page']}: {ms}")
     print(f"{len(demos)} live demo(s), {sum(d['state'] == 'ready' for d in demos)} running")
     n = len(pages(args.html))

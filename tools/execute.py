@@ -64,6 +64,8 @@ def execute(stem: str, profile: str, out: Path, overrides: dict, position: str, 
     if cache_dir is not None and "cache_dir" in declared:  # pages that only read results have none
         params["cache_dir"] = cache_dir
     params.setdefault("results_dir", str(out / "results"))
+    if "live_dir" in declared:  # the live demos' files: the site's live/ folder, beside the book's pages
+        params.setdefault("live_dir", str(out.parent / "demos" / "live"))
     unknown = set(params) - declared
     if unknown:
         raise SystemExit(f"{stem}: unknown parameter(s) {sorted(unknown)}; the notebook declares {sorted(declared)}")

@@ -442,21 +442,28 @@ def denoising_target(method: str, noise, psnr_gain, psnr_ci, ssim_gain, ssim_ci,
 
 
 def noisy_training_helps(noise, equal_gain, equal_ci, code_gain, code_ci, dae_latent: int, ae_latent: int,
-                         n_images: int) -> Verdict:
+                         n_images: int, ae_widths=None, dae_widths=None) -> Verdict:
     """Ours: training on noisy inputs, not a larger code, is what lifts the denoising
-    autoencoder above the clean-trained model. Judged at equal code size (`equal_gain`: the
-    denoising model minus the clean-trained one with its code, paired mean PSNR differences with
-    95% half-widths); `code_gain` (the clean-trained model at `dae_latent` minus at `ae_latent`)
-    shows what the larger code alone does, None when the two code sizes are equal."""
+    autoencoder above the clean-trained model. Judged at equal code size and widths
+    (`equal_gain`: the denoising model minus the clean-trained one built like it, paired mean PSNR
+    differences with 95% half-widths); `code_gain` (the clean-trained model built like the
+    denoising one minus the report's, at `ae_latent` and `ae_widths`) shows what the architecture
+    change alone does, None when the two are built alike."""
     claim = "training on noisy inputs, not the larger code, is what makes the denoising autoencoder better"
-    lo, hi = min(equal_gain), max(equal_gain)
-    numbers = (f"at equal code size ({dae_latent}) the denoising autoencoder's PSNR is {lo:+.1f} to {hi:+.1f} dB "
-               f"above the clean-trained model's")
-    if code_gain is None:
-        numbers += f"; the clean-trained model already has a code of {dae_latent}"
+
+    def db(x: float) -> str:  # +0.0 rather than -0.0 for a gain that rounds to nothing
+        return f"{round(x, 1) + 0.0:+.1f}"
+
+    numbers = (f"at equal code size, {dae_latent}, the denoising autoencoder's PSNR minus the clean-trained "
+               f"model's is {db(min(equal_gain))} to {db(max(equal_gain))} dB")
+    changes = ([f"the code from {ae_latent} to {dae_latent}"] if ae_latent != dae_latent else []) + (
+        [f"the widths from {list(ae_widths)} to {list(dae_widths)}"] if list(ae_widths or []) != list(dae_widths or [])
+        else [])
+    if code_gain is None or not changes:
+        numbers += "; the clean-trained model is already built like the denoising one"
     else:
-        numbers += (f"; the larger code alone, {ae_latent} to {dae_latent} with clean training, changes it by "
-                    f"{min(code_gain):+.1f} to {max(code_gain):+.1f} dB")
+        numbers += (f"; with clean training, changing {' and '.join(changes)} changes PSNR by "
+                    f"{db(min(code_gain))} to {db(max(code_gain))} dB")
     states = [band_order(g - h, g + h, 0.0, 0.0) for g, h in zip(equal_gain, equal_ci)]
     return by_factor(claim, noise, states, "training on noise helps", "training on noise hurts",
                      "the 95% interval includes 0",

@@ -117,9 +117,10 @@ def walk_code(model: nn.Module, test_images: torch.Tensor, test_labels: torch.Te
 
 
 def turn_up_noise(model: nn.Module, test_images: torch.Tensor, *, live_dir: str | Path, factor: float = 0.5,
-                  name: str = "noise") -> Demo:
+                  title: str = "denoising autoencoder", name: str = "noise") -> Demo:
     """Turn up the noise: a test (or drawn) digit, x + f N(0, 1) clipped to [0, 1] with a seeded
-    pattern and a slider for f, the denoising autoencoder's output and a 3x3 median filter's."""
+    pattern and a slider for f (starting at `factor`), the model's output (shown under `title`)
+    and a 3x3 median filter's."""
     test_images, out = check_images(test_images), _data_dir(live_dir)
     factor = check_noise_factor(factor)
     clean = test_images[:N_CHECK]
@@ -127,7 +128,7 @@ def turn_up_noise(model: nn.Module, test_images: torch.Tensor, *, live_dir: str 
     checks = torch.cat([clean[:N_CHECK // 2], noisy[N_CHECK // 2:]])  # what the demo feeds it: both kinds
     export = onnx_export.export(model, checks, f"{name}-denoiser")
     config = {"models": [_write_model(out, export, _label(model, test_images))],
-              "digits": _write_digits(out, name, test_images), "factor": float(factor)}
+              "digits": _write_digits(out, name, test_images), "factor": factor, "title": str(title)}
     return Demo(_html("noise", name, config), [export])
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from aelib.book import report
 from aelib.book.results import read_json
-from aelib.compress.rd import OURS, bpp_at, frontier
+from aelib.compress.curves import OURS, bpp_at, frontier
 
 # The sections in the book's order: (page, the question it answers, as its title asks it).
 SECTIONS = (

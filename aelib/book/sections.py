@@ -19,19 +19,13 @@ from aelib.book.page import declared_parameters, parameters_box
 from aelib.config import (DATASETS, MAX_LATENT, TrainConfig, as_list, check_float_list, check_int_list,
                           check_optional_size)
 from aelib.data import Dataset, load_dataset, to_float
+from aelib.plan import Job
 from aelib.runs import cached_run, cache_key
 from aelib.runtime import pick_device, seed_everything
 from aelib.train import Run
 
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 RECIPE = ("dataset", "epochs", "lr", "batch_size", "seed", "train_size")  # the parameters a TrainConfig takes
-
-
-@dataclass(frozen=True)
-class Job:
-    """One training a page needs: a config and the epochs after which it keeps the weights."""
-    config: TrainConfig
-    snapshots: tuple[int, ...] = ()
 
 
 def recipe(params: dict, **changes) -> TrainConfig:
@@ -57,9 +51,11 @@ def check_common(params: dict) -> dict:
 
 # --- the trainings of each page ------------------------------------------------------------------
 
-def _epochs(p):  # 01: one run of the largest epoch count, snapshotted at every count shown
+def _epochs(p):  # 01: one run of the largest epoch count, snapshotted at every count shown; the demo's two models
     epochs = check_int_list("epochs", p["epochs"], lo=0, hi=10_000)
-    return [Job(recipe({**p, "epochs": max(epochs)}, latent=p["latent"]), tuple(epochs))]
+    demo = {**p, "epochs": p["demo_epochs"], "lr": p["demo_lr"]}
+    return [Job(recipe({**p, "epochs": max(epochs)}, latent=p["latent"]), tuple(epochs)),
+            *(Job(recipe(demo, model=kind, latent=p["demo_latent"])) for kind in ("mlp", "conv"))]
 
 
 def spread_seeds(p) -> list[int]:
@@ -74,8 +70,9 @@ def _learning_rate(p):  # 02: one run per rate, every epoch kept (a diverged run
     return main + [Job(j.config.replace(seed=sd)) for j in main for sd in spread_seeds(p) if sd != p["seed"]]
 
 
-def _latent_size(p):  # 03: one MLP per code size
-    return [Job(recipe(p, latent=k)) for k in check_int_list("latents", p["latents"], lo=1, hi=MAX_LATENT)]
+def _latent_size(p):  # 03: one MLP per code size, then the live demo's MLP with a 2-number code
+    return [*(Job(recipe(p, latent=k)) for k in check_int_list("latents", p["latents"], lo=1, hi=MAX_LATENT)),
+            Job(recipe(p, latent=2))]
 
 
 def _foreign_images(p):  # 04: the given model kind at each code size
@@ -102,6 +99,11 @@ JOBS = {"01_epochs": _epochs, "02_learning_rate": _learning_rate, "03_latent_siz
         "06_conv_vs_linear": _conv_vs_linear}
 
 
+# The sub-packages' pages register their own job functions (with `register`) when imported;
+# page_jobs imports these modules so that the planner sees every page.
+PAGE_MODULES = ("aelib.compress.real_page", "aelib.denoise.pages")
+
+
 def register(stem: str):
     """Register the function that lists a notebook's trainings (used by the sub-packages' pages)."""
     def deco(fn):
@@ -113,6 +115,10 @@ def register(stem: str):
 def page_jobs(stem: str, params: dict) -> list[Job]:
     """The trainings notebook `stem` needs with these parameters (its declared defaults filled in),
     duplicates merged. A page that trains nothing has none."""
+    if stem not in JOBS:
+        import importlib
+        for module in PAGE_MODULES:
+            importlib.import_module(module)
     fn = JOBS.get(stem)
     if fn is None:
         return []

@@ -1,2 +1,13 @@
-"""Denoising: classical denoisers tuned on validation digits, one evaluation of any denoiser on a
-reproducible noisy test set, and the benchmark against denoising autoencoders."""
+"""Denoising, beyond the report's own section: one evaluation of any denoiser on a reproducible
+noisy test set, classical denoisers tuned on validation digits, and the benchmark against
+denoising autoencoders.
+
+- `scores`: what an evaluation measures (per image, per method, per evaluation) and its intervals;
+- `evaluate`: the one evaluation, networks and classical methods alike, kept in the store;
+- `classical`: Gaussian, median, total-variation, non-local-means and BM3D denoisers, and their tuning;
+- `bench`: the benchmark's networks, its tuning on validation digits and its paired comparisons;
+- `tables`: the pages' tables;
+- `pages`: the two pages' parameters and trainings (importing it registers them for the planner);
+- `findings`: what the two pages conclude, the values glued into their prose, their results JSON.
+The noise itself is `aelib.noise`; the verdicts are `aelib.book.claims` (section 7).
+"""

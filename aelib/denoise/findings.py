@@ -81,11 +81,11 @@ def report_glue(s: Section, result: Evaluation, m: ReportModels, verdicts: Mappi
         health = "Every model learned: on clean digits each output follows its input."
     if len(seeds) > 1:
         spread = (f"Both models were also trained with seed {_list([str(x) for x in seeds[1:]])}, only to see how far a "
-                  f"result moves from one training to the next; the figures show seed {seed}. A model's *band* at "
+                  f"result moves from one training to the next; the figures show seed {seed}. A model's band at "
                   f"a factor runs from its lowest to its highest value across the {len(seeds)} seeds, each widened "
                   f"by the 95% interval of its mean over the test digits.")
     else:
-        spread = ("With one training seed per model (`spread_seeds` is empty), a model's *band* at a factor is only "
+        spread = ("With one training seed per model (the parameter spread_seeds is empty), a model's band at a factor is only "
                   "the 95% interval of its mean over the test digits: it leaves out the spread between trainings, "
                   "so a verdict may call a gap real that another seed would close.")
     beats = {}
@@ -140,7 +140,8 @@ def bench_verdicts(result: Evaluation, p: Mapping) -> dict[str, claims.Verdict]:
                 result.n_subset, TARGET_DB, TARGET_FROM),
             "noisy_training": claims.noisy_training_helps(
                 result.noise, equal["gain"], equal["ci"], None if code is None else code["gain"],
-                None if code is None else code["ci"], p["dae_latent"], p["conv_latent"], equal["n_images"])}
+                None if code is None else code["ci"], p["dae_latent"], p["conv_latent"], equal["n_images"],
+                p["channels"], p["dae_channels"])}
 
 
 def noise_bias(clean: torch.Tensor, factors: Sequence[float], seed: int, kind: str) -> list[float]:
@@ -183,10 +184,10 @@ def bench_glue(result: Evaluation, p: Mapping, tuned: Mapping[str, dict], bias: 
                                        f"uniformly from 0 to {max(noise):g}: it is never told the factor",
                               "each": "one model per noise factor, trained at that factor",
                               "fixed": f"one model for every factor, trained at f = {p['dae_noise']:g}"}[p["dae_training"]],
-        "control_text": (f"`{bench.CONTROL}` is the control: the convolutional model trained on clean digits with the "
+        "control_text": (f"{bench.CONTROL} is the control: the convolutional model trained on clean digits with the "
                          f"denoising model's code of {p['dae_latent']} and its widths, so that comparing it with "
-                         f"`dae-conv` isolates what training on noisy inputs does." if has_control else
-                         f"`ae-conv` already has the denoising model's code of {p['dae_latent']} and its widths, so it "
+                         f"dae-conv isolates what training on noisy inputs does." if has_control else
+                         f"ae-conv already has the denoising model's code of {p['dae_latent']} and its widths, so it "
                          f"is itself the control at equal code size."),
         "n_val": f"{p['n_val']:,}", "n_val_slow": f"{p['n_val_slow']:,}", "n_subset": f"{result.n_subset:,}",
         "n_test": f"{result.n_test:,}", "conv_latent": p["conv_latent"], "mlp_latent": p["mlp_latent"],
@@ -194,13 +195,24 @@ def bench_glue(result: Evaluation, p: Mapping, tuned: Mapping[str, dict], bias: 
         **{f"{k}_verdict": v.outcome for k, v in verdicts.items()},
         **{f"{k}_evidence": v.evidence for k, v in verdicts.items()},
         "gain_lo": min(r["psnr_gain"] for r in rows), "gain_hi": max(r["psnr_gain"] for r in rows),
-        "high_gain_text": (f"and at least {min(high):.1f} dB from f = {TARGET_FROM:g} on" if high else
-                           f"(no factor reaches {TARGET_FROM:g})"),
-        "best_text": _list([f"{b} at {f:g}" for f, b in zip(noise, best)]),
+        "lead_text": _lead([r["psnr_gain"] for r in rows], high, result.n_subset),
+        "best_text": "; ".join(f"{b} at {where(noise, [f for f, x in zip(noise, best) if x == b])}"
+                               for b in dict.fromkeys(best)),
         "bias_text": bias_text, "clip_text": clip_text,
         "sec_bm3d": result.scores("bm3d").seconds_per_image,
         "sec_dae": result.scores("dae-conv").seconds_per_image,
     }
+
+
+def _lead(gains: Sequence[float], high: Sequence[float], n: int) -> str:
+    """The denoising autoencoder's PSNR against the best classical method, in words that fit the sign."""
+    lo, hi, digits = min(gains), max(gains), f"On the first {n:,} test digits"
+    if lo > 0:
+        return (f"{digits} its PSNR lead over the best classical method ranges from {lo:.1f} to {hi:.1f} dB"
+                + (f", and is at least {min(high):.1f} dB from f = {TARGET_FROM:g} on." if high else "."))
+    if hi <= 0:
+        return f"{digits} it trails the best classical method by {-hi:.1f} to {-lo:.1f} dB in PSNR."
+    return f"{digits} its PSNR differs from the best classical method's by {lo:+.1f} to {hi:+.1f} dB."
 
 
 def bench_results(s: Section, result: Evaluation, p: Mapping, configs, tuned, bias, verdicts) -> dict:

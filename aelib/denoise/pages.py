@@ -5,8 +5,8 @@
   the next (the margin of every verdict on the page);
 - `07b_denoising_benchmark`: denoising autoencoders against classical denoisers.
 
-Importing this module registers both pages' trainings with `aelib.book.sections`, so that
-`make models` and the pages themselves train the same configs.
+Importing this module registers both pages' trainings with `aelib.book.sections` (whose
+`page_jobs` imports it), so that `make models` and the pages themselves train the same configs.
 """
 from __future__ import annotations
 
@@ -14,10 +14,11 @@ from dataclasses import dataclass
 
 from torch import nn
 
-from aelib.book.sections import Job, Section, recipe, register
+from aelib.book.sections import Section, recipe, register
 from aelib.config import MAX_LATENT, TrainConfig, as_list, check_float_list, check_int_list
 from aelib.denoise import bench
 from aelib.noise import check_noise_factors, check_noise_kind, check_seed
+from aelib.plan import Job
 
 REPORT, BENCH = "07_denoising", "07b_denoising_benchmark"
 

@@ -15,6 +15,7 @@ function loadRuntime() {
     ort.env.wasm.wasmPaths = ORT; // the site's own copy of the wasm files: nothing from a CDN
     ort.env.wasm.numThreads = 1; // more threads need cross-origin isolation, which static hosts rarely give
     ort.env.logLevel = "error";
+    performance.mark("aelib-demo: runtime imported");
     return ort;
   });
   return runtime;
@@ -36,6 +37,7 @@ export class Model {
     const [ort, bytes] = await Promise.all([loadRuntime(), fetchOk(spec.url, spec.label).then((r) => r.arrayBuffer())]);
     const session = await ort.InferenceSession.create(new Uint8Array(bytes),
       { executionProviders: ["wasm"], graphOptimizationLevel: "all" });
+    performance.mark(`aelib-demo: ${spec.name} ready`); // where the time to first inference goes
     return new Model(ort, session, spec);
   }
 

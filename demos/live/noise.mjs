@@ -1,7 +1,7 @@
 // "Turn up the noise": a clean digit (a test digit, or drawn), the book's Gaussian noise at the
 // slider's factor with a seeded pattern, the denoising autoencoder's output and a 3 x 3 median
 // filter's, each with its PSNR against the clean digit. Config (aelib.book.demos.turn_up_noise):
-// { models: [denoiser], digits: url, factor: default f }.
+// { models: [denoiser], digits: url, factor: the slider's start, title: the model's panel }.
 import { addNoise, begin, button, DrawPad, fmt, gaussian, h, loadDigits, median3, Model, paint, panel,
   provenance, Updater } from "./common.mjs";
 
@@ -11,7 +11,7 @@ export async function mount(el) {
   const cleanPad = h("canvas", { className: "aelib-pad aelib-pad-small", title: "draw over the digit, or clear it and draw your own" });
   const clean = panel("clean (draw on it)", cleanPad);
   const noisy = panel("noisy input");
-  const denoised = panel("denoising autoencoder");
+  const denoised = panel(config.title);
   const median = panel("median filter, 3 \u00d7 3");
   const slider = h("input", { type: "range", min: 0, max: 1, step: 0.01, value: config.factor });
   const factorText = h("span", { className: "aelib-metric" });
