@@ -49,6 +49,7 @@ $(NOTEBOOKS): $(STAMP)
 
 site: ## compile the executed notebooks into _build/html (warnings are errors)
 	$(BIN)/jupyter-book build . --all -W -n --keep-going
+	$(BIN)/python tools/trim_site.py _build/html
 	@echo "open _build/html/index.html"
 
 book: setup ## train what PROFILE's pages need (make models), execute every page, then build the site
