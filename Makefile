@@ -6,12 +6,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PROFILE ?= full
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-# Every page of the book, in the order they execute: the sections, then the pages that read their
-# results (the landing page, Performance, and Reproducibility, which lists what all the others used).
-# Each has its parameters in profiles/<page>.yaml.
-NOTEBOOKS := 01_epochs 02_learning_rate 03_latent_size 04_foreign_images 04_foreign_images_conv \
-             05_compression_ratio 05b_real_compression 06_conv_vs_linear 07_denoising 07b_denoising_benchmark \
-             index performance reproducibility
+# Every page of the book, in the order they execute (profiles/pages.txt says why).
+NOTEBOOKS := $(shell grep -v '^\#' profiles/pages.txt)
 # The live demos' runtime (onnxruntime-web, pinned in package-lock.json): the three files a page needs.
 ORT_FILES := ort.wasm.min.mjs ort-wasm-simd-threaded.mjs ort-wasm-simd-threaded.wasm
 ORT_DIR := demos/live/ort

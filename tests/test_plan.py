@@ -28,7 +28,8 @@ def with_data(cache: Path, data_root: Path) -> Path:
 
 
 def stored(cache: Path) -> list[str]:
-    return sorted(p.name for p in (cache / "runs").iterdir()) if (cache / "runs").exists() else []
+    """The files under the cache's runs folder, temporary ones included, lock files not."""
+    return sorted(p.name for p in (cache / "runs").iterdir() if p.suffix != ".lock") if (cache / "runs").exists() else []
 
 
 def test_a_job_keeps_each_snapshot_once_and_refuses_one_past_the_end():

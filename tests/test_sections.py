@@ -5,9 +5,10 @@ from aelib.book.sections import Job, check_common, page_jobs, recipe
 from aelib.config import TrainConfig
 
 
-def test_epochs_page_is_one_run_snapshotted():
-    (job,) = page_jobs("01_epochs", {"epochs": [0, 1, 5, 1], "train_size": 100})
+def test_epochs_page_is_one_run_snapshotted_plus_the_demo_models():
+    job, *demo = page_jobs("01_epochs", {"epochs": [0, 1, 5, 1], "train_size": 100})
     assert job == Job(TrainConfig(latent=128, lr=1e-4, epochs=5, train_size=100), (0, 1, 5))
+    assert [(j.config.model, j.config.lr, j.config.epochs) for j in demo] == [("mlp", 1e-3, 10), ("conv", 1e-3, 10)]
 
 
 def test_learning_rate_page_adds_seed_runs_for_the_spread():
@@ -20,7 +21,7 @@ def test_learning_rate_page_adds_seed_runs_for_the_spread():
 
 def test_jobs_are_merged_and_defaults_filled():
     jobs = page_jobs("03_latent_size", {"latents": [16, 16, 128]})
-    assert [j.config.latent for j in jobs] == [16, 128]
+    assert [j.config.latent for j in jobs] == [16, 128, 2]  # 2: the live demo's code
     assert all(j.config.epochs == 10 and j.config.lr == 1e-3 for j in jobs)  # the notebook's declared defaults
 
 

@@ -29,6 +29,12 @@ ROOT = Path(__file__).resolve().parent.parent
 PROFILES = ("full", "quick", "tiny")
 
 
+def pages() -> list[str]:
+    """Every page of the book in execution order (profiles/pages.txt, which `make notebooks` reads)."""
+    lines = (ROOT / "profiles" / "pages.txt").read_text().splitlines()
+    return [line.strip() for line in lines if line.strip() and not line.startswith("#")]
+
+
 def page_profile(page: str, profile: str) -> tuple[str, dict]:
     """The page's source notebook and its parameters in `profile`."""
     path = ROOT / "profiles" / f"{page}.yaml"

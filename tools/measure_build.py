@@ -1,8 +1,9 @@
 """Measure the book's build time from a cold and from a warm model cache, per notebook.
 
-    python tools/measure_build.py --profile quick [--out measurements/build_times.json]
+    python tools/measure_build.py --profile quick [--out measurements/build_times.json] [--results DIR]
 
-Cold: a new, empty cache directory (MNIST is converted and every model is trained). Warm: the
+Cold, as `make book` runs it: a new, empty cache directory, every model the profile needs
+trained first by the planned job (tools/models.py, timed apart), then every page. Warm: the
 same notebooks again with that cache filled; a warm run must train nothing, which is checked by
 comparing the cache's model files before and after. The site build (jupyter-book) is timed too,
 and the training seconds of every model the cold run trained are read back from the cache.
@@ -13,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import platform
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -20,6 +22,7 @@ import time
 from pathlib import Path
 
 from aelib.runs import training_seconds
+from execute import pages
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -27,6 +30,14 @@ BIN = Path(sys.executable).parent
 
 def _models(cache: Path) -> dict[str, float]:
     return {p.name: p.stat().st_mtime for p in (cache / "runs").glob("*.pt")} if (cache / "runs").exists() else {}
+
+
+def _train(profile: str, cache: Path) -> float:
+    """The planned training job (`make models`) into `cache`; its wall seconds."""
+    t0 = time.perf_counter()
+    subprocess.run([sys.executable, str(ROOT / "tools" / "models.py"), "--profile", profile, "--cache", str(cache)],
+                   check=True, cwd=ROOT)
+    return time.perf_counter() - t0
 
 
 def _execute(stems: list[str], profile: str, cache: Path, out: Path) -> dict[str, float]:
@@ -39,6 +50,8 @@ def _site(out: Path) -> float:
     t0 = time.perf_counter()
     subprocess.run([str(BIN / "jupyter-book"), "build", str(out.parent), "-W", "-n", "--keep-going", "-q"],
                    check=True, capture_output=True)
+    subprocess.run([sys.executable, str(ROOT / "tools" / "trim_site.py"), str(out.parent / "_build" / "html")],
+                   check=True, capture_output=True)
     return time.perf_counter() - t0
 
 
@@ -50,11 +63,12 @@ def _book_copy(tmp: Path) -> Path:
         (tmp / "root" / name).write_text((ROOT / name).read_text())
     for page in (ROOT / "book").glob("*.md"):
         (book / page.name).write_text(page.read_text())
+    shutil.copytree(ROOT / "demos", tmp / "root" / "demos", ignore=shutil.ignore_patterns("data"))  # the live demos
     return book
 
 
-def _stems(pages: list[str] | None) -> list[str]:
-    return pages or sorted(p.stem for p in (ROOT / "profiles").glob("*.yaml"))
+def _stems(chosen: list[str] | None) -> list[str]:
+    return chosen or pages()
 
 
 def _warm(stems: list[str], profile: str, cache: Path, book: Path) -> dict:
@@ -66,29 +80,35 @@ def _warm(stems: list[str], profile: str, cache: Path, book: Path) -> dict:
             "models_trained_when_warm": sorted(k for k, v in _models(cache).items() if before.get(k) != v)}
 
 
-def measure(profile: str, cache: Path | None = None, pages: list[str] | None = None) -> dict:
+def measure(profile: str, cache: Path | None = None, chosen: list[str] | None = None,
+            results: Path | None = None) -> dict:
     """Cold then warm; `cache` (a directory that must not exist yet) keeps the trained models
-    for later use, otherwise they go with a temporary directory."""
-    stems = _stems(pages)
+    for later use, otherwise they go with a temporary directory; `results`, if given, receives
+    the cold pass's result files."""
+    stems = _stems(chosen)
     if cache is not None and cache.exists():
         raise SystemExit(f"{cache} exists: a cold measurement needs a cache directory that does not exist yet")
     with tempfile.TemporaryDirectory() as tmp:
         cache, book = cache.resolve() if cache else Path(tmp) / "cache", _book_copy(Path(tmp))
+        cold_models = _train(profile, cache)
         cold = _execute(stems, profile, cache, book)
         cold_site = _site(book)
+        if results is not None:
+            shutil.copytree(book / "results", results, dirs_exist_ok=True)
         training, models = training_seconds(cache), len(_models(cache))
         warm = _warm(stems, profile, cache, book)
-    return {"cold": cold, "cold_site": cold_site, "cold_total": sum(cold.values()) + cold_site, **warm,
+    return {"cold_models": cold_models, "cold": cold, "cold_site": cold_site,
+            "cold_total": cold_models + sum(cold.values()) + cold_site, **warm,
             "models": models, "cold_training": training,
             "machine": {"platform": platform.platform(), "cpu_count": __import__("os").cpu_count()},
             "date": time.strftime("%Y-%m-%d")}
 
 
-def measure_warm(profile: str, cache: Path, pages: list[str] | None = None) -> dict:
+def measure_warm(profile: str, cache: Path, chosen: list[str] | None = None) -> dict:
     """Warm only, from an existing cache that already holds this profile's models: every page is
     executed once to fill what the cache may still lack, then again, timed; the second pass must
     train nothing."""
-    stems = _stems(pages)
+    stems = _stems(chosen)
     if not (cache / "runs").is_dir():
         raise SystemExit(f"{cache} holds no models: --warm-only needs a filled cache")
     with tempfile.TemporaryDirectory() as tmp:
@@ -104,6 +124,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=ROOT / "measurements" / "build_times.json")
     ap.add_argument("--cache", type=Path, help="keep the models in this new directory (default: a temporary one)")
     ap.add_argument("--pages", nargs="+", help="only these pages (default: every profiles/<page>.yaml)")
+    ap.add_argument("--results", type=Path, help="copy the cold pass's result files here (to compare numbers)")
     ap.add_argument("--warm-only", action="store_true",
                     help="measure the warm rebuild alone with --cache (filled); keeps the recorded cold figures")
     args = ap.parse_args(argv)
@@ -113,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
             raise SystemExit("--warm-only needs --cache and a cold measurement of the profile already recorded")
         result = {**table[args.profile], **measure_warm(args.profile, args.cache, args.pages)}
     else:
-        result = measure(args.profile, args.cache, args.pages)
+        result = measure(args.profile, args.cache, args.pages, args.results)
     table[args.profile] = result
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(table, indent=1) + "\n")

@@ -72,7 +72,7 @@ def notes(table: pd.DataFrame, only_ai: dict, two: dict, digits: dict) -> dict:
     """Section 4's glued sentences, one clause per model."""
     models = list(only_ai)
     main = next((m for m in models if m.endswith("-128")), models[0])
-    per = lambda verdicts: " ".join(f"With {m}: **{v.outcome}** ({v.evidence})." for m, v in verdicts.items())
+    per = lambda verdicts: " ".join(f"with {m}, {v.outcome} ({v.evidence})." for m, v in verdicts.items())
     return {"only_ai_text": per(only_ai), "two_text": per(two), "main": main,
             "two_plain": table.loc[(main, "2, not inverted"), "explained"],
             "digits_median": digits[main]["explained"], "ai_explained": table.loc[(main, "Ai"), "explained"]}
