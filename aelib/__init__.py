@@ -1,7 +1,10 @@
 """aelib: autoencoders for MNIST compression and denoising, the library behind the book.
 
-Modules: config (validated settings), data (offline MNIST), models (MLP and convolutional
-autoencoders), train (the training loop), cache (trained runs keyed on their config), metrics
-(difference, MSE, PSNR, SSIM), plots (figures), results (JSON per section), report (the lab
-report's figures), runtime (seeds and devices).
+The core, what the lab report's own sections need: config (validated settings), data (MNIST-format
+sets through torchvision), models (the MLP and convolutional autoencoders), train (the loop),
+store and runs (everything cached, trained runs keyed on their whole config), metrics, pca,
+images, noise, plots, runtime (seeds and devices), bench (training throughput). The sub-packages
+a reader can skip: compress (real compression against standard codecs), denoise (the denoising
+benchmark), jobs (the planned training job, locally or on a Dask cluster) and book (the pages'
+set-up, the judgements of the report's claims, tables, the landing, Performance and live demos).
 """

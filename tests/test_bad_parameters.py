@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from aelib.config import MAX_LATENT, TrainConfig, check_float_list, check_int_list
-from aelib.denoise.evaluate import check_noise_factors
+from aelib.noise import check_noise_factors
 from aelib.book.page import declared_parameters, parameters_box
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -87,7 +87,8 @@ def test_numbers_typed_for_the_build_are_numbers():
 
 
 # Real executions, the two ways a reader runs a page: the book's tool, and papermill as each page's
-# parameter box shows. Each must stop in the validating cells, before the cell that loads MNIST.
+# parameter box shows. Each must stop in the page's set-up, which checks every parameter before it
+# loads any data or trains anything.
 RUNS = {
     "epochs-negative-via-build": (
         lambda out, cache: [sys.executable, str(ROOT / "tools" / "execute.py"), "01_epochs", "--profile", "tiny",
@@ -120,7 +121,7 @@ def test_a_real_execution_stops_before_training_with_one_clear_error(tmp_path, c
     code = [c for c in nb["cells"] if c["cell_type"] == "code"]
     errors = [(i, o) for i, c in enumerate(code) for o in c.get("outputs", []) if o["output_type"] == "error"]
     assert len(errors) == 1 and errors[0][1]["ename"] == ename  # one error, of the parameter's kind
-    loads = next(i for i, c in enumerate(code) if "load_mnist(cache_dir)" in "".join(c["source"]))
-    assert errors[0][0] < loads and all(c.get("execution_count") is None for c in code[errors[0][0] + 1:])
+    set_up = next(i for i, c in enumerate(code) if "setup(" in "".join(c["source"]))
+    assert errors[0][0] == set_up and all(c.get("execution_count") is None for c in code[set_up + 1:])
     assert not cache.exists() or not list(cache.rglob("*"))  # no data converted, no model written
     assert not (out / "results").exists()

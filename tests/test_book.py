@@ -68,6 +68,7 @@ def test_result_file_has_the_keys(book, stem):
 
 
 def test_every_notebook_makes_a_page():
+    import yaml
     sources = {yaml.safe_load((ROOT / "profiles" / f"{p}.yaml").read_text()).get("source", p) for p in STEMS}
     assert sources == set(SOURCES)
 

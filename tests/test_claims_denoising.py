@@ -4,8 +4,8 @@ import math
 
 import pytest
 
-from aelib.book import claims
-from aelib.book.claims import CANNOT, FAILS, HOLDS, NOISE, PARTLY
+from aelib.denoise import claims
+from aelib.denoise.claims import CANNOT, FAILS, HOLDS, NOISE, PARTLY
 
 NOISE6 = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6]
 

@@ -13,9 +13,9 @@ import torch
 
 distributed = pytest.importorskip("distributed")
 
-from aelib.cluster import DaskExecutor, train_task  # noqa: E402
+from aelib.jobs.cluster import DaskExecutor, train_task  # noqa: E402
 from aelib.config import TrainConfig  # noqa: E402
-from aelib.plan import Job, Plan, TrainingError, plan, run_plan  # noqa: E402
+from aelib.jobs.plan import Job, Plan, TrainingError, plan, run_plan  # noqa: E402
 from aelib.train import train  # noqa: E402
 
 TINY = TrainConfig(train_size=256, val_size=128, epochs=1, latent=8)

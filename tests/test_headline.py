@@ -124,9 +124,9 @@ def test_denoising_panel_with_and_without_the_benchmark():
 def test_headline_figure():
     import matplotlib.pyplot as plt
 
-    from aelib import plots
+    from aelib.book import figures
     sections = {**_sections(), "01_epochs": None}
-    fig = plots.headline_panels(headline.panels(sections))
+    fig = figures.headline_panels(headline.panels(sections))
     axes = [ax for ax in fig.axes if ax.get_visible()]
     assert len(axes) == 4
     assert len(axes[0].lines) == 0 and "01_epochs not executed yet" in axes[0].texts[0].get_text()

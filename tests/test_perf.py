@@ -147,12 +147,12 @@ def test_figures():
     import matplotlib.pyplot as plt
     from matplotlib.figure import Figure
 
-    from aelib import plots
-    fig = plots.grouped_bars({"images/s": {"MLP": {"a": 1.0, "b": 2.0}, "conv": {"a": 0.5, "b": 1.0}},
+    from aelib.book import figures
+    fig = figures.grouped_bars({"images/s": {"MLP": {"a": 1.0, "b": 2.0}, "conv": {"a": 0.5, "b": 1.0}},
                               "fraction": {"MLP": {"a": 0.4, "b": 0.9}}},
                              lines={"fraction": (0.8, "target")}, formats={"fraction": "{:.0%}"})
     assert isinstance(fig, Figure) and len(fig.axes[0].patches) == 4
-    fig2 = plots.page_times({**perf.build_series({"quick": QUICK}), "this execution": "nothing yet"},
+    fig2 = figures.page_times({**perf.build_series({"quick": QUICK}), "this execution": "nothing yet"},
                             limits={"quick profile": (60, "60 s")})
     assert len(fig2.axes) == 2 and len(fig2.axes[0].patches) == 2 * len(PAGES)
     plt.close("all")

@@ -6,9 +6,9 @@ from pathlib import Path
 import pytest
 import torch
 
-from aelib import plan as P
+from aelib.jobs import plan as P
 from aelib.config import TrainConfig
-from aelib.plan import (THROUGHPUT, Job, LocalExecutor, Plan, Progress, TrainingError, estimate_seconds,
+from aelib.jobs.plan import (THROUGHPUT, Job, LocalExecutor, Plan, Progress, TrainingError, estimate_seconds,
                         images_per_second, plan, run_plan)
 
 TINY = TrainConfig(train_size=256, val_size=128, epochs=1, latent=8)

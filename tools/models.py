@@ -18,7 +18,7 @@ from pathlib import Path
 from execute import PROFILES, ROOT, page_profile  # tools/ is sys.path[0] when run as a script
 
 from aelib.book.page import declared_parameters
-from aelib.plan import LocalExecutor, TrainingError, plan, run_plan
+from aelib.jobs.plan import LocalExecutor, TrainingError, plan, run_plan
 
 
 def pages() -> list[str]:
@@ -61,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
 
     todo = plan(profile_jobs(args.profile), args.cache)
     if args.scheduler and todo.todo and not args.dry_run:
-        from aelib.cluster import DaskExecutor  # distributed is imported only when a cluster is used
+        from aelib.jobs.cluster import DaskExecutor  # distributed is imported only when a cluster is used
         try:
             executor = DaskExecutor(args.scheduler)
         except OSError as e:

@@ -4,7 +4,7 @@
 parameter box, checks the parameters every section shares (the training recipe, the dataset,
 the test subset), seeds, sets the figure style and loads the data. `page_jobs(stem, params)` is
 the list of trainings a page needs: the page trains them through `Section.train`, and
-`make models` (aelib.plan) calls the same function for every page before any page runs, so the
+`make models` (aelib.jobs.plan) calls the same function for every page before any page runs, so the
 two can never disagree.
 """
 from __future__ import annotations
@@ -19,7 +19,7 @@ from aelib.book.page import declared_parameters, parameters_box
 from aelib.config import (DATASETS, MAX_LATENT, TrainConfig, as_list, check_float_list, check_int_list,
                           check_optional_size)
 from aelib.data import Dataset, load_dataset, to_float
-from aelib.plan import Job
+from aelib.jobs.plan import Job
 from aelib.runs import cached_run, cache_key
 from aelib.runtime import pick_device, seed_everything
 from aelib.train import Run

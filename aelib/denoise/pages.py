@@ -18,7 +18,7 @@ from aelib.book.sections import Section, recipe, register
 from aelib.config import MAX_LATENT, TrainConfig, as_list, check_float_list, check_int_list
 from aelib.denoise import bench
 from aelib.noise import check_noise_factors, check_noise_kind, check_seed
-from aelib.plan import Job
+from aelib.jobs.plan import Job
 
 REPORT, BENCH = "07_denoising", "07b_denoising_benchmark"
 

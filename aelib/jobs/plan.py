@@ -2,7 +2,7 @@
 
 A Job is one TrainConfig and the snapshot epochs wanted from it. `plan` merges duplicate jobs,
 drops those the run store already serves and estimates the rest from measured throughput;
-`run_plan` trains them on an executor (here, or on a Dask cluster: aelib.cluster) and stores
+`run_plan` trains them on an executor (here, or on a Dask cluster: aelib.jobs.cluster) and stores
 each finished run atomically, with one progress line over the whole job.
 """
 from __future__ import annotations
@@ -19,11 +19,11 @@ from typing import Protocol
 import numpy as np
 import torch
 
-from .config import TrainConfig
-from .data import load_dataset
-from .runs import holds, load_run, run_path, save_run  # the run store: plan.py's only link to it
-from .store import as_store
-from .train import Run, train
+from aelib.config import TrainConfig
+from aelib.data import load_dataset
+from aelib.runs import holds, load_run, run_path, save_run  # the run store: plan.py's only link to it
+from aelib.store import as_store
+from aelib.train import Run, train
 
 # Training images per second at batch 64 on the book's 2-core CPU (torch 2.13.0, 2 threads), by
 # model kind and code size. Source: the full profile's cold build of 2026-11-24
@@ -110,7 +110,7 @@ class Plan:
             return head + ", none to train"
         at_once = f", {slots} at once" if slots > 1 else ""
         head += (f", {len(self.todo)} to train: about {clock(self.wall_seconds(slots))}{at_once}"
-                 f" (from the CPU throughput measured in aelib.plan.THROUGHPUT)")
+                 f" (from the CPU throughput measured in aelib.jobs.plan.THROUGHPUT)")
         return "\n".join([head, *(f"  {clock(s):>8}  {describe(j.config)}" for j, s in zip(self.todo, self.seconds))])
 
 

@@ -2,7 +2,7 @@
 
 The workers need only the same requirements and the data package, no shared filesystem: a task
 loads the dataset on its worker, checks its checksum against the client's, trains, and returns
-the run (state dicts and history) to the client, which stores it (aelib.plan.run_plan). A worker
+the run (state dicts and history) to the client, which stores it (aelib.jobs.plan.run_plan). A worker
 that dies mid-task is rescheduled by the scheduler on another worker (up to its
 `distributed.scheduler.allowed-failures`, 3 by default, then KilledWorker); an exception inside a
 task is retried `retries` times. Either way nothing is written until a whole run is back.
@@ -19,9 +19,9 @@ from functools import lru_cache
 import torch
 from distributed import Client, as_completed, get_worker
 
-from .plan import Job, OnEpoch, Plan, load_data
-from .runs import CODE_VERSIONS
-from .train import Run, train
+from aelib.jobs.plan import Job, OnEpoch, Plan, load_data
+from aelib.runs import CODE_VERSIONS
+from aelib.train import Run, train
 
 
 @lru_cache(maxsize=2)

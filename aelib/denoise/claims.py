@@ -1,0 +1,207 @@
+"""Judging the report's claims about denoising (its section 7): each a function from measured
+numbers to an `aelib.book.claims.Verdict`, tested on hand-made inputs for every outcome
+(tests/test_claims_denoising.py). The pages call them through aelib.denoise.findings."""
+from __future__ import annotations
+
+from aelib.book.claims import CANNOT, FAILS, HOLDS, NOISE, PARTLY, Verdict, _join, compare  # noqa: F401
+
+# --- section 7: denoising (07_denoising, 07b_denoising_benchmark) ----------------------------------
+# The report judged its denoising from pictures. "Most of the noise" is read in the terms PSNR and
+# MSE use, power: a network removes most of the noise where less than half of the noise's power
+# reaches its output, a noise gain below 1/2 (-3 dB; `aelib.denoise.scores.Evaluation.noise_gain`).
+# With one training per model a gap means little, so each model's value at a factor is a band:
+# lowest to highest across the seeds trained, each widened by the 95% interval of its test-set
+# mean. Two bands that overlap, or a band around a mark, are "within noise".
+MOST = 0.5
+ABOUT = 0.1  # "about 0.3": one step of the report's grid of noise factors (0.1 apart)
+
+
+def band_order(lo: float, hi: float, other_lo: float, other_hi: float) -> bool | None:
+    """True when the band [lo, hi] lies wholly above [other_lo, other_hi], False when wholly
+    below, None when they overlap (NaN bounds overlap everything)."""
+    if lo > other_hi:
+        return True
+    if hi < other_lo:
+        return False
+    return None
+
+
+def factors_text(noise, chosen) -> str:
+    """'every factor', 'f = 0.3', 'f = 0.1 and 0.4', 'f = 0.2–0.6' (three or more neighbours in
+    the grid `noise` become a range)."""
+    noise, chosen = list(noise), set(chosen)
+    if len(noise) > 1 and chosen == set(noise):
+        return "every factor"
+    idx = [i for i, f in enumerate(noise) if f in chosen]
+    runs, parts = [], []
+    for i in idx:
+        if runs and i == runs[-1][-1] + 1:
+            runs[-1].append(i)
+        else:
+            runs.append([i])
+    for run in runs:
+        parts += [f"{noise[run[0]]:g}–{noise[run[-1]]:g}"] if len(run) >= 3 else [f"{noise[i]:g}" for i in run]
+    return "f = " + _join(parts)
+
+
+def _failed(claim: str, failed, names) -> Verdict | None:
+    dead = [n for n in names if n in failed]
+    if not dead:
+        return None
+    return Verdict(claim, CANNOT, f"{_join(dead)} did not learn (the same output whatever the input), so there is "
+                                  f"nothing to judge")
+
+
+def by_factor(claim: str, noise, states, yes: str, no: str, tie: str, numbers: str) -> Verdict:
+    """A claim made for every noise factor, from its state at each: True (holds there), False
+    (does not), None (within noise). HOLDS when it holds at every factor, FAILS when it holds at
+    none and fails somewhere, PARTLY when it holds at some and fails at others, NOISE when it
+    fails nowhere but cannot be told somewhere. `yes`/`no`/`tie` describe each case."""
+    noise, states = list(noise), list(states)
+    if len(noise) != len(states) or not noise:
+        raise ValueError(f"need one state per noise factor, got {len(states)} for {len(noise)}")
+    at = {s: [f for f, x in zip(noise, states) if x is s] for s in (True, False, None)}
+    parts = [f"{text} at {factors_text(noise, at[s])}" for s, text in ((True, yes), (False, no), (None, tie)) if at[s]]
+    if not at[False] and not at[None]:
+        outcome = HOLDS
+    elif at[True] and at[False]:
+        outcome = PARTLY
+    elif at[False]:
+        outcome = FAILS
+    else:
+        outcome = NOISE
+    return Verdict(claim, outcome, f"{'; '.join(parts)} ({numbers})")
+
+
+def _per_factor(noise, *series, fmt: str = ".2f", sep: str = " / ") -> str:
+    return ", ".join(sep.join(f"{v[i]:{fmt}}" for v in series) + f" at {f:g}" for i, f in enumerate(noise))
+
+
+def conv_removes_most_noise(conv: str, noise, gain, lo, hi, failed=()) -> Verdict:
+    """The report: "for every single test, the model with convolution ... does away with most of
+    the noise". Per factor: holds where the convolutional model's noise-gain band lies below 1/2."""
+    claim = "the convolutional model does away with most of the noise at every noise factor"
+    return _failed(claim, failed, [conv]) or by_factor(
+        claim, noise, [band_order(MOST, MOST, l, h) for l, h in zip(lo, hi)],
+        f"{conv} lets less than half of the noise's power through", f"{conv} lets half or more through",
+        f"{conv}'s band includes one half", f"noise gain {_per_factor(noise, gain)}")
+
+
+def mlp_noisier(conv: str, mlp: str, noise, conv_gain, conv_lo, conv_hi, mlp_gain, mlp_lo, mlp_hi,
+                failed=()) -> Verdict:
+    """The report: "the simpler model ... is noisier for every test". Both models compared at
+    every factor: holds where the MLP's noise-gain band lies above the convolutional model's."""
+    claim = "the MLP's output is noisier than the convolutional model's at every noise factor"
+    return _failed(claim, failed, [conv, mlp]) or by_factor(
+        claim, noise, [band_order(a, b, c, d) for a, b, c, d in zip(mlp_lo, mlp_hi, conv_lo, conv_hi)],
+        f"{mlp} lets more of the noise through than {conv}", f"{mlp} lets less through than {conv}",
+        f"the bands of {mlp} and {conv} overlap",
+        f"noise gain {mlp} / {conv}: {_per_factor(noise, mlp_gain, conv_gain)}")
+
+
+def mlp_fails_from(mlp: str, noise, gain, lo, hi, about: float = 0.3, failed=()) -> Verdict:
+    """The report: with the MLP "most of the noise has disappeared for noise factors 0.1 and 0.2",
+    then "the task of reducing noise is a complete failure". Read as: its noise gain reaches 1/2
+    from a factor within `ABOUT` of `about` on, and stays there. HOLDS when its band lies above 1/2
+    from such a factor on; PARTLY when it does from another factor; NOISE when it only touches
+    1/2 from there on; FAILS when it stays below at the largest factor; CANNOT when the factors do
+    not reach `about`."""
+    claim = f"the MLP removes most of the noise at low factors and fails from about {about:g} on"
+    if dead := _failed(claim, failed, [mlp]):
+        return dead
+    noise = list(noise)
+    if not noise or max(noise) < about - ABOUT - 1e-9:
+        return Verdict(claim, CANNOT, f"the noise factors stop below {about - ABOUT:g}, where the claimed failure "
+                                      f"would begin")
+    states = [band_order(l, h, MOST, MOST) for l, h in zip(lo, hi)]  # True: half or more gets through
+
+    def onset(ok) -> float | None:  # the smallest factor from which on every state passes `ok`
+        start = None
+        for f, s in sorted(zip(noise, states)):
+            start = (start if start is not None else f) if ok(s) else None
+        return start
+
+    def near(f: float | None) -> bool:
+        return f is not None and abs(f - about) <= ABOUT + 1e-9
+
+    strict, loose = onset(lambda s: s is True), onset(lambda s: s is not False)
+    numbers = f"noise gain {_per_factor(noise, gain)}"
+    if near(strict):
+        return Verdict(claim, HOLDS, f"from f = {strict:g} on, half or more of the noise's power gets through "
+                                     f"{mlp} ({numbers})")
+    if near(loose):
+        ties = factors_text(noise, [f for f, s in zip(noise, states) if s is None and f >= loose])
+        return Verdict(claim, NOISE, f"from f = {loose:g} on, {mlp}'s noise-gain band reaches one half, but at {ties} "
+                                     f"it includes one half, so the onset cannot be placed ({numbers})")
+    if strict is not None:
+        return Verdict(claim, PARTLY, f"{mlp} does fail, but from f = {strict:g} on, not from about {about:g} "
+                                      f"({numbers})")
+    if loose is not None:
+        return Verdict(claim, NOISE, f"from f = {loose:g} on, {mlp}'s noise-gain band includes or passes one half, "
+                                     f"so where it fails cannot be told ({numbers})")
+    return Verdict(claim, FAILS, f"{mlp} lets less than half of the noise's power through at the largest factor, "
+                                 f"f = {max(noise):g} ({numbers})")
+
+
+def conv_better_output(measure: str, conv: str, mlp: str, noise, conv_value, conv_lo, conv_hi, mlp_value, mlp_lo,
+                       mlp_hi, failed=()) -> Verdict:
+    """The report's overall comparison, "the model with convolution ... does away with most of the
+    noise, while the simpler model ... is noisier for every test", read on the distance to the
+    clean digit by `measure` (higher is better): holds where the convolutional model's band lies
+    above the MLP's."""
+    claim = f"the convolutional model's output is closer to the clean digit than the MLP's at every factor ({measure})"
+    fmt = ".3f" if measure.lower() == "ssim" else ".2f"
+    return _failed(claim, failed, [conv, mlp]) or by_factor(
+        claim, noise, [band_order(a, b, c, d) for a, b, c, d in zip(conv_lo, conv_hi, mlp_lo, mlp_hi)],
+        f"{conv} scores higher than {mlp}", f"{conv} scores lower than {mlp}", f"the bands of {conv} and {mlp} overlap",
+        f"{measure} {conv} / {mlp}: {_per_factor(noise, conv_value, mlp_value, fmt=fmt)}")
+
+
+def denoising_target(method: str, noise, psnr_gain, psnr_ci, ssim_gain, ssim_ci, best, n_images: int,
+                     margin_db: float = 5.0, margin_from: float = 0.3) -> Verdict:
+    """Our target (an engineering goal, not a claim of the report): `method` beats the best
+    classical method at every factor in mean PSNR and mean SSIM, by at least `margin_db` in PSNR
+    from `margin_from` on. Gains are paired mean differences over the `n_images` test digits every
+    method was scored on, with 95% half-widths: a factor counts as met when the interval lies
+    above the mark, missed when below, within noise when it straddles it."""
+    claim = (f"our target: {method} beats the best classical denoiser at every factor in PSNR and SSIM, by at least "
+             f"{margin_db:g} dB from f = {margin_from:g} on")
+    states = []
+    for f, pg, ph, sg, sh in zip(noise, psnr_gain, psnr_ci, ssim_gain, ssim_ci):
+        need = margin_db if f >= margin_from - 1e-9 else 0.0
+        both = [band_order(pg - ph, pg + ph, need, need), band_order(sg - sh, sg + sh, 0.0, 0.0)]
+        states.append(False if False in both else None if None in both else True)
+    lead = ", ".join(f"{g:+.1f} ± {h:.1f} dB at {f:g} ({b})" for f, g, h, b in zip(noise, psnr_gain, psnr_ci, best))
+    return by_factor(claim, noise, states, f"{method} meets the target", f"{method} misses the target",
+                     "the 95% interval straddles the mark",
+                     f"PSNR lead over the best classical method {lead}; SSIM lead "
+                     f"{_per_factor(noise, ssim_gain, fmt='+.3f')}; on the first {n_images:,} test digits")
+
+
+def noisy_training_helps(noise, equal_gain, equal_ci, code_gain, code_ci, dae_latent: int, ae_latent: int,
+                         n_images: int, ae_widths=None, dae_widths=None) -> Verdict:
+    """Ours: training on noisy inputs, not a larger code, is what lifts the denoising
+    autoencoder above the clean-trained model. Judged at equal code size and widths
+    (`equal_gain`: the denoising model minus the clean-trained one built like it, paired mean PSNR
+    differences with 95% half-widths); `code_gain` (the clean-trained model built like the
+    denoising one minus the report's, at `ae_latent` and `ae_widths`) shows what the architecture
+    change alone does, None when the two are built alike."""
+    claim = "training on noisy inputs, not the larger code, is what makes the denoising autoencoder better"
+
+    def db(x: float) -> str:  # +0.0 rather than -0.0 for a gain that rounds to nothing
+        return f"{round(x, 1) + 0.0:+.1f}"
+
+    numbers = (f"at equal code size, {dae_latent}, the denoising autoencoder's PSNR minus the clean-trained "
+               f"model's is {db(min(equal_gain))} to {db(max(equal_gain))} dB")
+    changes = ([f"the code from {ae_latent} to {dae_latent}"] if ae_latent != dae_latent else []) + (
+        [f"the widths from {list(ae_widths)} to {list(dae_widths)}"] if list(ae_widths or []) != list(dae_widths or [])
+        else [])
+    if code_gain is None or not changes:
+        numbers += "; the clean-trained model is already built like the denoising one"
+    else:
+        numbers += (f"; with clean training, changing {' and '.join(changes)} changes PSNR by "
+                    f"{db(min(code_gain))} to {db(max(code_gain))} dB")
+    states = [band_order(g - h, g + h, 0.0, 0.0) for g, h in zip(equal_gain, equal_ci)]
+    return by_factor(claim, noise, states, "training on noise helps", "training on noise hurts",
+                     "the 95% interval includes 0",
+                     numbers + f"; mean per-image differences over {n_images:,} test digits")
