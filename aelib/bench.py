@@ -96,24 +96,34 @@ def _ours_images_per_second(model, images, batch_size) -> float:
     return len(images) / (time.perf_counter() - t0)
 
 
-def run(images: torch.Tensor, warmup: int = 2048) -> dict:
+def run(images: torch.Tensor, warmup: int = 2048, repeats: int = 3) -> dict:
+    """Every figure measured `repeats` times, the measurements taking turns (peak, then each loop
+    of each model, then again), so that a slow spell of the machine spreads over all of them:
+    each figure is the median, with its spread (min and max) beside it."""
     torch.manual_seed(0)
-    peak = matmul_peak_gflops()
+    loops = {"textbook_b64": lambda m, x: _textbook_images_per_second(m, x),
+             "ours_b64": lambda m, x: _ours_images_per_second(m, x, 64),
+             "ours_b256": lambda m, x: _ours_images_per_second(m, x, 256)}
+    samples: dict = {"peak": []}
+    for _ in range(repeats):
+        samples["peak"].append(matmul_peak_gflops())
+        for kind in ("mlp", "conv"):
+            for key, loop in loops.items():
+                model = build_model(TrainConfig(model=kind, latent=128))
+                loop(model, images[:warmup])  # warm-up: the first batches pay for allocations
+                samples.setdefault((kind, key), []).append(loop(model, images))
+    med = lambda v: float(sorted(v)[len(v) // 2])  # noqa: E731 (the median of an odd count)
+    peak = med(samples["peak"])
     out = {"machine": {"platform": platform.platform(), "processor": platform.processor(),
                        "threads": torch.get_num_threads(), "torch": torch.__version__},
-           "peak_gflops": peak, "images": len(images), "models": {}}
+           "peak_gflops": peak, "peak_gflops_spread": [min(samples["peak"]), max(samples["peak"])],
+           "images": len(images), "repeats": repeats, "models": {}}
     for kind in ("mlp", "conv"):
-        cfg = TrainConfig(model=kind, latent=128)
-        flops = train_flops_per_image(build_model(cfg))
+        flops = train_flops_per_image(build_model(TrainConfig(model=kind, latent=128)))
         row = {"train_flops_per_image": flops}
-        model = build_model(cfg)
-        _textbook_images_per_second(model, images[:warmup])
-        row["textbook_b64"] = _textbook_images_per_second(model, images)
-        for bs in (64, 256):
-            model = build_model(cfg)
-            _ours_images_per_second(model, images[:warmup], bs)
-            row[f"ours_b{bs}"] = _ours_images_per_second(model, images, bs)
-        for key in ("textbook_b64", "ours_b64", "ours_b256"):
+        for key in loops:
+            v = samples[(kind, key)]
+            row[key], row[f"{key}_spread"] = med(v), [min(v), max(v)]
             row[f"{key}_gflops"] = row[key] * flops / 1e9
             row[f"{key}_fraction_of_peak"] = row[key] * flops / 1e9 / peak
         row["speedup_b64_vs_textbook"] = row["ours_b64"] / row["textbook_b64"]
@@ -143,11 +153,14 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description="Training throughput benchmark.")
     ap.add_argument("--json", type=Path, help="also write the figures here")
     ap.add_argument("--images", type=int, default=20_000, help="training images timed per measurement")
+    ap.add_argument("--repeats", type=int, default=3, help="measurements of each figure, taken in turns (odd)")
     ap.add_argument("--cache-dir", default=".cache", help="the book's cache (MNIST is read from <cache-dir>/datasets)")
     args = ap.parse_args(argv)
     images = load_dataset("mnist", root=Path(args.cache_dir) / "datasets").train_images[:args.images]
-    res = run(images)
-    print(f"matmul peak: {res['peak_gflops']:.1f} GFLOP/s on {res['machine']['threads']} threads")
+    res = run(images, repeats=args.repeats)
+    lo, hi = res["peak_gflops_spread"]
+    print(f"matmul peak: {res['peak_gflops']:.1f} GFLOP/s (median of {res['repeats']}, {lo:.0f}-{hi:.0f}) "
+          f"on {res['machine']['threads']} threads")
     print(f"{'model':6} {'loop':14} {'images/s':>10} {'GFLOP/s':>9} {'of peak':>8}")
     for kind, row in res["models"].items():
         for key, label in (("textbook_b64", "textbook b64"), ("ours_b64", "ours b64"), ("ours_b256", "ours b256")):

@@ -10,6 +10,48 @@ import torch
 from torchvision.utils import make_grid
 
 
+# The book's text column is about COLUMN_PX pixels wide in a 1280-pixel window; a wider figure is
+# scaled down to it, its text with it. Every figure keeps its smallest text at MIN_TEXT_PX or more
+# once shown in the column (tests/test_plots.py checks each figure function).
+COLUMN_PX = 730
+MIN_TEXT_PX = 9.0
+
+
+def text_scale(fig) -> float:
+    """Rendered pixels per point of text for `fig` shown in the book's column."""
+    dpi = plt.rcParams["savefig.dpi"] if plt.rcParams["savefig.dpi"] != "figure" else fig.dpi
+    return min(dpi / 72, COLUMN_PX / (72 * fig.get_figwidth()))
+
+
+def smallest_text_px(fig) -> float:
+    """The size in pixels of the smallest visible text of `fig` as the book's column shows it."""
+    from matplotlib.text import Text
+    fig.draw_without_rendering()  # tick labels exist only once drawn
+    sizes = [t.get_fontsize() for t in fig.findobj(Text) if t.get_visible() and t.get_text().strip()]
+    return min(sizes, default=float("inf")) * text_scale(fig)
+
+
+def readable(fig, relayout: bool = True):
+    """Enlarge any text of `fig` that would show below MIN_TEXT_PX in the book's column, then lay
+    the figure out again (`relayout`); returns the figure."""
+    from matplotlib.text import Text
+    least = MIN_TEXT_PX / text_scale(fig)
+    for ax in fig.axes:  # tick labels are made at drawing time: set their size, not only today's labels'
+        for axis in (ax.xaxis, ax.yaxis):
+            for which in ("major", "minor"):
+                ticks = axis.get_major_ticks() if which == "major" else axis.get_minor_ticks()
+                size = ticks[0].label1.get_fontsize() if ticks else plt.rcParams["xtick.labelsize"]
+                if isinstance(size, (int, float)) and size < least:
+                    axis.set_tick_params(which=which, labelsize=least)
+    fig.draw_without_rendering()
+    for t in fig.findobj(Text):
+        if t.get_visible() and t.get_text().strip() and t.get_fontsize() < least:
+            t.set_fontsize(least)
+    if relayout:
+        fig.tight_layout()
+    return fig
+
+
 def set_style() -> None:
     """The book's one plotting style."""
     plt.rcParams.update({
@@ -33,7 +75,7 @@ def image_rows(rows: Sequence[torch.Tensor], labels: Sequence[str], scale: float
     h = tiles[0].shape[-2]
     ax.set_yticks([r * (h + GAP) + (h - 1) / 2 for r in range(len(rows))], labels, fontsize=9)
     fig.subplots_adjust(left=0.16)
-    return fig
+    return readable(fig, relayout=False)
 
 
 def curves(series: Mapping[str, Sequence[float]], xlabel: str, ylabel: str, x: Sequence | None = None,
@@ -56,7 +98,7 @@ def curve_panels(panels: Mapping[str, Mapping[str, Sequence[float]]], xlabel: st
     fig, axes = plt.subplots(1, len(panels), figsize=(4.6 * len(panels), 3.4), squeeze=False)
     for ax, (ylabel, series) in zip(axes[0], panels.items()):
         curves(series, xlabel=xlabel, ylabel=ylabel, x=x, ax=ax)
-    fig.tight_layout()
+    readable(fig)
     return fig
 
 
@@ -102,6 +144,7 @@ def image_blocks(rows: Sequence[Sequence[torch.Tensor]], row_labels: Sequence[st
                 ax.set_title(column_labels[c], fontsize=9)
         axes[r, 0].set_ylabel(label, rotation=0, ha="right", va="center", fontsize=9)
     fig.subplots_adjust(wspace=0.04, hspace=0.06, left=0.08, right=0.99, top=0.92, bottom=0.01)
+    readable(fig, relayout=False)
     return fig
 
 
@@ -141,6 +184,7 @@ def preprocessing(names: Sequence[str], originals: Sequence, greys: Sequence, re
                 ax.set_title(["original", "greyscale", "28×28 input"][c], fontsize=9)
         axes[r, 0].set_ylabel(name, rotation=0, ha="right", va="center", fontsize=9)
     fig.subplots_adjust(wspace=0.08, hspace=0.08, left=0.22)
+    readable(fig, relayout=False)
     return fig
 
 
@@ -181,7 +225,7 @@ def curves_ci(panels: Mapping[str, Mapping[str, tuple[Sequence[float], Sequence[
         ax.set_xlabel(xlabel), ax.set_ylabel(ylabel)
     handles, labels = axes[0, 0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="center left", bbox_to_anchor=(0.99, 0.5), fontsize=8)
-    fig.tight_layout()
+    readable(fig)
     return fig
 
 
@@ -227,7 +271,7 @@ def rate_distortion(series: Mapping[str, Sequence[Mapping]], lossless: Mapping[s
         top.set_xlabel("bytes per image", fontsize=9)
     handles, names = axes[0, 0].get_legend_handles_labels()
     fig.legend(handles, names, loc="center left", bbox_to_anchor=(0.99, 0.5), fontsize=8)
-    fig.tight_layout()
+    readable(fig)
     return fig
 
 

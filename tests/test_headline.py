@@ -124,6 +124,7 @@ def test_denoising_panel_with_and_without_the_benchmark():
 def test_headline_figure():
     import matplotlib.pyplot as plt
 
+    from aelib import plots
     from aelib.book import figures
     sections = {**_sections(), "01_epochs": None}
     fig = figures.headline_panels(headline.panels(sections))
@@ -132,4 +133,5 @@ def test_headline_figure():
     assert len(axes[0].lines) == 0 and "01_epochs not executed yet" in axes[0].texts[0].get_text()
     assert len(axes[1].lines) == 2 and all(math.isfinite(y) for y in axes[1].lines[1].get_ydata())  # None dropped
     assert len(axes[3].lines) == 4
+    assert plots.smallest_text_px(fig) >= plots.MIN_TEXT_PX - 1e-9  # readable in the book's column
     plt.close("all")

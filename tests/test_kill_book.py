@@ -18,6 +18,7 @@ from pathlib import Path
 import psutil
 import pytest
 
+from aelib.book.sections import page_jobs
 from aelib.runs import load_run, run_path
 from aelib.config import TrainConfig
 
@@ -75,15 +76,24 @@ def _gone(procs, timeout):
     return not alive
 
 
+def _page_configs():
+    """Every model page 01 trains with the test's parameters: CFG, then its live demo's two models."""
+    import yaml
+    tiny = yaml.safe_load((ROOT / "profiles" / "01_epochs.yaml").read_text())["tiny"]
+    return [j.config for j in page_jobs("01_epochs", {**tiny, "train_size": TRAIN_SIZE, "epochs": EPOCHS})]
+
+
 def _good_entries(runs, mnist):
-    """Every file a reader of the cache would take as a model must load whole and match its name."""
+    """Every file a reader of the cache would take as a model must load whole and be one the page
+    trains, under its own name; returns the entries of CFG."""
+    configs = {run_path(runs.parent, c, mnist.sha256): c for c in _page_configs()}
     entries = sorted(runs.glob("*.pt"))
     for p in entries:
-        assert p == run_path(runs.parent, CFG, mnist.sha256), f"unexpected cache entry {p.name}"
+        assert p in configs, f"unexpected cache entry {p.name}"
         with warnings.catch_warnings():
             warnings.simplefilter("error")  # load_run warns (and returns None) on a corrupt file
-            assert load_run(p, CFG, mnist.sha256) is not None
-    return entries
+            assert load_run(p, configs[p], mnist.sha256) is not None
+    return [p for p in entries if configs[p] == CFG]
 
 
 @pytest.mark.parametrize("kill", ["build and kernel", "build only"])
@@ -91,6 +101,7 @@ def test_killed_book_build_reruns_to_one_good_cache_entry(mnist, cache_dir, tmp_
     cache = tmp_path / "cache"
     cache.mkdir()
     shutil.copytree(cache_dir / "datasets", cache / "datasets", copy_function=os.link)  # the data, no model
+    shutil.copytree(ROOT / "demos", tmp_path / "demos", ignore=shutil.ignore_patterns("data"))  # the live demo's files
     runs = cache / "runs"
     results = tmp_path / "book" / "results" / "01_epochs.json"
 

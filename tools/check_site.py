@@ -37,6 +37,16 @@ PAGE_PROBLEMS_JS = """() => {
   const text = document.body.innerText;
   if (text.includes('Traceback (most recent call last)')) out.push('a traceback in the page text');
   if (/\\d+%\\|[█▏▎▍▌▋▊▉ ]*\\|/.test(text) || text.includes('\\r')) out.push('progress-bar debris');
+  // a table wider than the text column must sit in a container that scrolls, or its right part is lost
+  const column = document.querySelector('article.bd-article, main');
+  const right = column ? column.getBoundingClientRect().right : window.innerWidth;
+  for (const t of document.querySelectorAll('article table')) {
+    if (t.getBoundingClientRect().right <= right + 1) continue;
+    let el = t.parentElement, scrolls = false;
+    for (; el && el !== document.body; el = el.parentElement)
+      if (['auto', 'scroll'].includes(getComputedStyle(el).overflowX) && el.scrollWidth > el.clientWidth) scrolls = true;
+    if (!scrolls) out.push('a table is cut off at the right edge: ' + t.innerText.slice(0, 60).replace(/\\s+/g, ' '));
+  }
   return out;
 }"""
 

@@ -1,12 +1,15 @@
-"""Drop the parts of the offline MathJax copy that the built site never loads.
+"""Drop the parts of the built site that no page loads: most of the offline MathJax copy, the
+theme's source maps and its translation catalogues.
 
     python tools/trim_site.py _build/html
 
 `sphinx-mathjax-offline` copies the whole MathJax 3 distribution (about 24 MB) into
 _static/mathjax, while the pages load only `tex-chtml.js`, which then fetches its CommonHTML
 fonts, TeX extensions it autoloads, and the menu and accessibility parts on demand. Every other
-combined file (SVG output, MathML input, the speech engine `sre`, ...) is removed, which keeps the
-whole site within its 30 MB budget. tools/check_site.py opens every page afterwards and reports
+combined file (SVG output, MathML input, the speech engine `sre`, ...) is removed, and so are the
+theme's `*.map` files (read by a browser's developer tools only), `_static/locales` (message
+catalogues Sphinx reads at build time) and the icon fonts' TrueType fallbacks (the WOFF2 copies
+stay), which keeps the whole site within its 30 MB budget. tools/check_site.py opens every page afterwards and reports
 any request that fails, so a part removed here that a page needs does not go unnoticed.
 """
 from __future__ import annotations
@@ -24,7 +27,8 @@ def _size(path: Path) -> int:
 
 
 def trim(html: Path) -> int:
-    """Remove what KEEP does not name under <html>/_static/mathjax; returns the bytes removed."""
+    """Remove what KEEP does not name under <html>/_static/mathjax, the source maps and the
+    message catalogues; returns the bytes removed."""
     root = html / "_static" / "mathjax"
     if not (root / "tex-chtml.js").is_file():
         raise SystemExit(f"{root} holds no tex-chtml.js: is {html} a built site?")
@@ -37,6 +41,12 @@ def trim(html: Path) -> int:
             continue  # a folder on the way to something kept
         removed += _size(path)
         shutil.rmtree(path) if path.is_dir() else path.unlink()
+    # the icon fonts' TrueType copies are the fallback after WOFF2, which every current browser reads
+    extra = [*(html / "_static").rglob("*.map"), html / "_static" / "locales",
+             *(html / "_static" / "vendor" / "fontawesome" / "webfonts").glob("*.ttf")]
+    for path in (p for p in extra if p.exists()):
+        removed += _size(path)
+        shutil.rmtree(path) if path.is_dir() else path.unlink()
     return removed
 
 
@@ -45,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("html", type=Path, help="the built site, e.g. _build/html")
     args = ap.parse_args(argv)
     removed = trim(args.html)
-    print(f"trimmed MathJax: {removed / 1e6:.1f} MB removed; site now {_size(args.html) / 1e6:.1f} MB")
+    print(f"trimmed the site: {removed / 1e6:.1f} MB removed; now {_size(args.html) / 1e6:.1f} MB")
     return 0
 
 

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import torch
 
-PACKAGES = ("torch", "numpy", "pandas", "matplotlib", "pillow", "scikit-image", "papermill",
-            "jupyter-book", "myst-nb", "sphinx", "constriction", "bm3d", "filelock")
+PACKAGES = ("torch", "torchvision", "numpy", "pandas", "matplotlib", "pillow", "scikit-image", "papermill",
+            "jupyter-book", "myst-nb", "sphinx", "constriction", "bm3d", "filelock", "distributed", "onnx",
+            "onnxruntime")
 
 
 def package_versions(names=PACKAGES) -> dict[str, str]:

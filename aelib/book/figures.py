@@ -39,7 +39,7 @@ def headline_panels(panels: Sequence, ncols: int = 2):
             ax.text(0.5, 0.5, panel.note, transform=ax.transAxes, ha="center", va="center", fontsize=8, color="0.35")
     for ax in list(axes.flat)[len(panels):]:
         ax.set_visible(False)
-    fig.tight_layout()
+    plots.readable(fig)
     return fig
 
 
@@ -68,7 +68,7 @@ def grouped_bars(panels: Mapping[str, Mapping[str, Mapping[str, float]]],
             ax.axhline(value, color="k", ls="--", lw=1, label=text)
     handles, labels = axes[0, -1].get_legend_handles_labels()
     fig.legend(handles, labels, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=len(labels), fontsize=8)
-    fig.tight_layout()
+    plots.readable(fig)
     return fig
 
 
@@ -102,5 +102,5 @@ def page_times(panels: Mapping[str, Mapping[str, Mapping[str, float]] | str],
         ax.legend(fontsize=7.5, loc="lower right", frameon=True, framealpha=0.9, edgecolor="none")
     plots.log_axis_plain(axes[-1, 0])
     axes[-1, 0].set_xlabel("seconds")
-    fig.tight_layout()
+    plots.readable(fig)
     return fig
