@@ -314,6 +314,8 @@ def epoch_times(seconds: Sequence[float], reference: Mapping | None = None, ax=N
         ax.axhline(float(np.median(seconds[1:])), color="C1", label="median after the first epoch")
     if reference is not None:
         ax.axhline(reference["seconds"][-1] / reference["epochs"][-1], color="C2", ls="--", label="the report, per epoch")
+    from matplotlib.ticker import MaxNLocator
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set(xlabel="epoch", ylabel="seconds")
-    ax.legend()
-    return fig
+    ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=3)  # above the bars, not on them
+    return readable(fig)

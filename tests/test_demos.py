@@ -89,9 +89,18 @@ def test_walk_needs_a_two_number_code(fake_live):
         demos.walk_code(MLPAutoencoder(2, hidden=32), fake_digits(20), torch.zeros(3), live_dir=fake_live)
 
 
-def test_live_dir_must_be_the_sites_live_folder(tmp_path):
+def test_live_dir_must_be_the_sites_live_folder(tmp_path, monkeypatch):
+    monkeypatch.setattr(demos, "REPO_LIVE", tmp_path / "no-runtime-here")  # a checkout before make setup
     with pytest.raises(FileNotFoundError, match="lacks common.mjs"):
-        demos.turn_up_noise(MLPAutoencoder(4, hidden=32), fake_digits(4), live_dir=tmp_path)
+        demos.turn_up_noise(MLPAutoencoder(4, hidden=32), fake_digits(4), live_dir=tmp_path / "live")
+
+
+def test_a_new_live_dir_receives_the_browser_files(tmp_path, fake_live, monkeypatch):
+    """A reader's re-run with `-p live_dir my-live` gets the modules and runtime copied in."""
+    monkeypatch.setattr(demos, "REPO_LIVE", fake_live)
+    demos.turn_up_noise(MLPAutoencoder(4, hidden=32), fake_digits(4), live_dir=tmp_path / "my-live")
+    assert all((tmp_path / "my-live" / p).is_file() for p in demos.NEEDED)
+    assert any((tmp_path / "my-live" / "data").iterdir())
 
 
 def test_the_noise_factor_is_checked(fake_live):

@@ -37,7 +37,7 @@ def test_bench_table_and_targets():
     assert table.loc[("conv", "textbook loop, batch 64"), "fraction of peak"] == pytest.approx(10_500 * 1.08e7 / 1.9e11)
     targets = perf.bench_targets(BENCH)
     assert [t["verdict"] for t in targets] == ["does not hold", "holds", "–"]  # 1.88x < 2.5x; 93% >= 80%
-    assert targets[0]["measured"] == "1.88×" and targets[1]["measured"] == "93%"
+    assert "1.88" in targets[0]["measured"] and "93" in targets[1]["measured"]  # the figures the verdicts rest on
 
 
 def test_bench_target_at_the_limit_holds():
@@ -67,17 +67,17 @@ def test_only_quick_measured():
     rows = {r["target"]: r for r in perf.build_targets(times)}
     full_cold, full_warm, quick_warm, per_page = rows.values()
     assert full_cold["verdict"] == full_warm["verdict"] == perf.NOT_MEASURED
-    assert quick_warm["verdict"] == "holds" and quick_warm["measured"] == "62 s, 0 models trained"
-    assert per_page["verdict"] == "does not hold (03_latent_size over)"
-    assert per_page["measured"] == "slowest 03_latent_size, 72 s"
+    assert quick_warm["verdict"] == "holds" and "62" in quick_warm["measured"]
+    assert per_page["verdict"].startswith("does not hold") and "03_latent_size" in per_page["verdict"]
+    assert "72" in per_page["measured"]
     assert list(perf.build_series(times)) == ["quick profile"]
 
 
 def test_full_profile_verdicts():
     full = {**QUICK, "cold_total": 19 * 60.0, "warm_total": 130.0, "models_trained_when_warm": ["ab12.pt"]}
     rows = perf.build_targets({"full": full, "quick": QUICK})
-    assert rows[0]["verdict"] == "holds" and rows[0]["measured"] == "19.0 min"
-    assert rows[1]["verdict"] == "does not hold" and rows[1]["measured"] == "130 s, 1 model trained"
+    assert rows[0]["verdict"] == "holds" and "19.0" in rows[0]["measured"]
+    assert rows[1]["verdict"] == "does not hold" and "130" in rows[1]["measured"]  # one model trained when warm
 
 
 def test_build_table_has_every_page_the_site_and_the_total():
@@ -156,3 +156,32 @@ def test_figures():
                             limits={"quick profile": (60, "60 s")})
     assert len(fig2.axes) == 2 and len(fig2.axes[0].patches) == 2 * len(PAGES)
     plt.close("all")
+
+
+def test_training_efficiency_is_work_over_time_over_peak():
+    from aelib.bench import train_flops_per_image
+    from aelib.config import TrainConfig
+    from aelib.models import build_model
+    mlp = TrainConfig(latent=128, epochs=2, train_size=1000)
+    conv = TrainConfig(model="conv", latent=16, epochs=1, train_size=500)
+    build = {"full": {**QUICK, "cold_training": [{"config": mlp.to_dict(), "seconds": 4.0},
+                                                 {"config": conv.to_dict(), "seconds": 1.0}]}}
+    table, total = perf.training_efficiency(build, peak_gflops=100.0)
+    f_mlp = train_flops_per_image(build_model(mlp)) * 1000 * 2
+    f_conv = train_flops_per_image(build_model(conv)) * 500
+    assert table["fraction of peak"].tolist() == pytest.approx([f_mlp / 4.0 / 1e11, f_conv / 1.0 / 1e11])
+    assert total["fraction"] == pytest.approx((f_mlp + f_conv) / 5.0 / 1e11)  # weighted by work, not a mean
+    assert total["seconds_at_peak"] == pytest.approx((f_mlp + f_conv) / 1e11)
+
+
+def test_engineering_targets_read_what_the_pages_measured(tmp_path):
+    rows = perf.engineering_targets(tmp_path)
+    assert [r["verdict"] for r in rows] == [perf.NOT_MEASURED] * 2
+    (tmp_path / "05b_real_compression.json").write_text(json.dumps({"n_test": 10_000, "target": {
+        "psnr": 25.0, "factor": 6.0, "reference": "webp", "bytes_ours": 20.0, "bytes_reference": 110.0, "ratio": 5.5,
+        "verdict_factor": "does not hold"}}))
+    (tmp_path / "07b_denoising_benchmark.json").write_text(json.dumps({"verdicts": {"target": {
+        "claim": "our target: ahead by 5 dB", "outcome": "holds", "evidence": "+6.1 dB at 0.3"}}}))
+    codec, dae = perf.engineering_targets(tmp_path)
+    assert codec["verdict"] == "does not hold" and "5.50" in codec["measured"] and "10,000" in codec["measured"]
+    assert dae == {"target": "ahead by 5 dB", "measured": "+6.1 dB at 0.3", "verdict": "holds"}

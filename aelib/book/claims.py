@@ -163,7 +163,7 @@ def largest_code_overfits(se_train: dict[int, float], se_test: dict[int, float],
     if test == NOISE:
         return Verdict(claim, NOISE, evidence)
     if test == FAILS:
-        return Verdict(claim, FAILS, evidence + f": the larger code does better on test images")
+        return Verdict(claim, FAILS, evidence + ": the larger code does better on test images")
     if train == HOLDS:
         return Verdict(claim, FAILS, evidence + ": it is worse on its own training images too, which is under-fitting "
                                                 "(an optimisation effect), not memorisation")

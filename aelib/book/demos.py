@@ -20,6 +20,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import shutil
 from html import escape
 from pathlib import Path
 
@@ -144,9 +145,19 @@ def check_images(images) -> torch.Tensor:
     return images
 
 
+REPO_LIVE = Path(__file__).resolve().parents[2] / "demos" / "live"  # the browser modules and, after make setup, the runtime
+
+
 def _data_dir(live_dir) -> Path:
+    """<live_dir>/data, made ready: a new folder (a reader's re-run with `-p live_dir my-live`)
+    first receives the browser modules and runtime from the repository's demos/live."""
     live = Path(live_dir)
     missing = [p for p in NEEDED if not (live / p).is_file()]
+    if missing and live.resolve() != REPO_LIVE and all((REPO_LIVE / p).is_file() for p in NEEDED):
+        for p in [*NEEDED, *(f.name for f in REPO_LIVE.glob("*.mjs"))]:
+            (live / p).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(REPO_LIVE / p, live / p)
+        missing = []
     if missing:
         raise FileNotFoundError(f"live_dir {live} must be the folder the site serves as live/ (the repository's "
                                 f"demos/live, with its runtime from `make setup`); it lacks {', '.join(missing)}")

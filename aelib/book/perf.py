@@ -230,3 +230,19 @@ def engineering_targets(results_dir) -> list[dict]:
         v = bench["verdicts"]["target"]
         rows.append({"target": v["claim"].removeprefix("our target: "), "measured": v["evidence"], "verdict": v["outcome"]})
     return rows
+
+
+def training_glue(train: dict | None) -> dict:
+    """The Performance page's sentences on where the full cold build's training time went
+    (`training_share`'s summary), or "not recorded" for each when no full build is recorded."""
+    keys = ["train_models", "train_s", "train_cold_s", "train_share", "train_rest_s", "train_top", "train_top_s",
+            "train_verdict"]
+    if not train:
+        return dict.fromkeys(keys, "not recorded")
+    over = train["training_s"] > FULL_COLD_S
+    return {"train_models": f"{train['models']}", "train_s": f"{train['training_s']:.0f}",
+            "train_cold_s": f"{train['cold_s']:.0f}", "train_share": f"{train['training_s'] / train['cold_s']:.0%}",
+            "train_rest_s": f"{train['rest_s']:.0f}", "train_top": train["top"], "train_top_s": f"{train['top_s']:.0f}",
+            "train_verdict": (f"already exceeds the {FULL_COLD_S // 60}-minute target: on this machine, only fewer or "
+                              "smaller models than the report's would bring the cold build within it" if over else
+                              f"fits within the {FULL_COLD_S // 60}-minute target; the rest of the build decides")}

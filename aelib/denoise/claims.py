@@ -3,7 +3,7 @@ numbers to an `aelib.book.claims.Verdict`, tested on hand-made inputs for every 
 (tests/test_claims_denoising.py). The pages call them through aelib.denoise.findings."""
 from __future__ import annotations
 
-from aelib.book.claims import CANNOT, FAILS, HOLDS, NOISE, PARTLY, Verdict, _join, compare  # noqa: F401
+from aelib.book.claims import CANNOT, FAILS, HOLDS, NOISE, PARTLY, Verdict, _join  # noqa: F401 (re-exported)
 
 # --- section 7: denoising (07_denoising, 07b_denoising_benchmark) ----------------------------------
 # The report judged its denoising from pictures. "Most of the noise" is read in the terms PSNR and
