@@ -1,4 +1,6 @@
 """The command line, run as a reader would: `python -m aelib ...` in a subprocess."""
+import os
+import shutil
 import subprocess
 import sys
 
@@ -31,8 +33,17 @@ def assert_clean_error(proc, *words):
 
 
 @pytest.fixture(scope="module")
-def setup(mnist, cache_dir, tmp_path_factory):
-    cached_run(CFG, mnist, cache_dir)  # the model the CLI will find in the cache
+def cli_cache(mnist, data_root, tmp_path_factory):
+    """A cache of the CLI's own: the session's data, and no book in it (a book's record there would
+    set the recipe of a codec named on the command line)."""
+    cache = tmp_path_factory.mktemp("cli-cache")
+    shutil.copytree(data_root, cache / "datasets", copy_function=os.link)
+    return cache
+
+
+@pytest.fixture(scope="module")
+def setup(mnist, cli_cache, tmp_path_factory):
+    cached_run(CFG, mnist, cli_cache)  # the model the CLI will find in the cache
     d = tmp_path_factory.mktemp("cli")
     (d / "set").mkdir()
     for i in range(3):
@@ -40,26 +51,26 @@ def setup(mnist, cache_dir, tmp_path_factory):
     return d
 
 
-def test_encode_then_decode_gives_the_codec_reconstruction(setup, mnist, cache_dir):
+def test_encode_then_decode_gives_the_codec_reconstruction(setup, mnist, cli_cache):
     d = setup
-    enc = cli("encode", d / "set" / "digit0.png", d / "one.ael", *OPTS, cache=cache_dir)
+    enc = cli("encode", d / "set" / "digit0.png", d / "one.ael", *OPTS, cache=cli_cache)
     assert enc.returncode == 0, enc.stderr
     assert "1 image(s)" in enc.stdout and "bits per pixel" in enc.stdout
-    dec = cli("decode", d / "one.ael", d / "one.png", cache=cache_dir)
+    dec = cli("decode", d / "one.ael", d / "one.png", cache=cli_cache)
     assert dec.returncode == 0, dec.stderr
-    codec = C.for_key(read_header((d / "one.ael").read_bytes()).key, cache_dir)
+    codec = C.for_key(read_header((d / "one.ael").read_bytes()).key, cli_cache)
     expected = codec.reconstruct(to_float(mnist.test_images[:1]))
     got = np.asarray(Image.open(d / "one.png"))
     assert np.array_equal(got, np.rint(expected.numpy()[0, 0] * 255).astype(np.uint8))
-    info = cli("info", d / "one.ael", cache=cache_dir)
+    info = cli("info", d / "one.ael", cache=cli_cache)
     assert info.returncode == 0 and "1 image(s)" in info.stdout and "8 header" in info.stdout
 
 
-def test_a_directory_becomes_one_stream_and_decodes_to_a_directory(setup, cache_dir):
+def test_a_directory_becomes_one_stream_and_decodes_to_a_directory(setup, cli_cache):
     d = setup
-    enc = cli("encode", d / "set", d / "set.ael", *OPTS, cache=cache_dir)
+    enc = cli("encode", d / "set", d / "set.ael", *OPTS, cache=cli_cache)
     assert enc.returncode == 0 and "3 image(s)" in enc.stdout, enc.stderr
-    dec = cli("decode", d / "set.ael", d / "out", cache=cache_dir)
+    dec = cli("decode", d / "set.ael", d / "out", cache=cli_cache)
     assert dec.returncode == 0, dec.stderr
     assert sorted(p.name for p in (d / "out").iterdir()) == ["00000.png", "00001.png", "00002.png"]
 
@@ -71,14 +82,14 @@ def test_a_directory_becomes_one_stream_and_decodes_to_a_directory(setup, cache_
     (lambda b: b[:3] + bytes(x ^ 0xFF for x in b[3:6]) + b[6:], ["no codec with model key", "--cache-dir"]),
     (lambda b: b"", ["not an aelib file"]),
 ])
-def test_bad_files_get_one_clear_line(setup, cache_dir, damage, words):
+def test_bad_files_get_one_clear_line(setup, cli_cache, damage, words):
     d = setup
     good = d / "good.ael"
     if not good.exists():
-        assert cli("encode", d / "set" / "digit1.png", good, *OPTS, cache=cache_dir).returncode == 0
+        assert cli("encode", d / "set" / "digit1.png", good, *OPTS, cache=cli_cache).returncode == 0
     bad = d / "bad.ael"
     bad.write_bytes(damage(good.read_bytes()))
-    proc = cli("decode", bad, d / "bad.png", cache=cache_dir)
+    proc = cli("decode", bad, d / "bad.png", cache=cli_cache)
     assert_clean_error(proc, str(bad), *words)
     assert not (d / "bad.png").exists()
 
@@ -89,14 +100,14 @@ def test_a_model_not_in_the_cache_is_named_with_the_fix(setup, tmp_path):
     assert not (tmp_path / "x.ael").exists()
 
 
-def test_missing_input_and_bad_codec_names(setup, cache_dir, tmp_path):
-    assert_clean_error(cli("encode", tmp_path / "nope.png", tmp_path / "x.ael", *OPTS, cache=cache_dir), "nope.png")
-    assert_clean_error(cli("decode", tmp_path / "nope.ael", tmp_path / "x.png", cache=cache_dir), "nope.ael")
+def test_missing_input_and_bad_codec_names(setup, cli_cache, tmp_path):
+    assert_clean_error(cli("encode", tmp_path / "nope.png", tmp_path / "x.ael", *OPTS, cache=cli_cache), "nope.png")
+    assert_clean_error(cli("decode", tmp_path / "nope.ael", tmp_path / "x.png", cache=cli_cache), "nope.ael")
     digit = setup / "set" / "digit0.png"
-    assert_clean_error(cli("encode", digit, tmp_path / "x.ael", "--codec", "vae-8", cache=cache_dir), "bad codec")
+    assert_clean_error(cli("encode", digit, tmp_path / "x.ael", "--codec", "vae-8", cache=cli_cache), "bad codec")
     not_image = tmp_path / "text.png"
     not_image.write_text("hello")
-    assert_clean_error(cli("encode", not_image, tmp_path / "x.ael", *OPTS, cache=cache_dir), "text.png")
+    assert_clean_error(cli("encode", not_image, tmp_path / "x.ael", *OPTS, cache=cli_cache), "text.png")
 
 
 def test_without_a_codec_the_books_choice_is_used(setup, mnist, tmp_path):
