@@ -5,6 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PROFILE ?= full
+JOBS ?= 1
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Every page of the book, in the order they execute (profiles/pages.txt says why).
 NOTEBOOKS := $(shell grep -v '^\#' profiles/pages.txt)
@@ -34,8 +35,8 @@ $(STAMP): requirements.txt pyproject.toml package.json package-lock.json
 	mkdir -p $(ORT_DIR) && cp $(addprefix node_modules/onnxruntime-web/dist/,$(ORT_FILES)) $(ORT_DIR)/
 	@touch $@
 
-notebooks: $(STAMP) ## execute every notebook into book/, in order, with progress and a summary
-	@$(BIN)/python tools/execute.py $(NOTEBOOKS) --profile $(PROFILE)
+notebooks: $(STAMP) ## execute every notebook into book/ (JOBS=2: two section pages at a time), with a summary
+	@$(BIN)/python tools/execute.py $(NOTEBOOKS) --profile $(PROFILE) --jobs $(JOBS)
 
 models: $(STAMP) ## train every model PROFILE's pages need, here or on a Dask cluster (SCHEDULER=tcp://HOST:PORT)
 	@$(BIN)/python tools/models.py --profile $(PROFILE) $(if $(SCHEDULER),--scheduler $(SCHEDULER))

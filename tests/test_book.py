@@ -46,7 +46,7 @@ def book(tmp_path_factory, cache_dir):
         shutil.copy(ROOT / name, root / name)
     shutil.copytree(ROOT / "book", root / "book", ignore=shutil.ignore_patterns("*.ipynb", "results", "timings"))
     shutil.copytree(ROOT / "demos", root / "demos", ignore=shutil.ignore_patterns("data"))  # the live demos' files
-    subprocess.run([sys.executable, str(ROOT / "tools" / "execute.py"), *STEMS, "--profile", "tiny",
+    subprocess.run([sys.executable, str(ROOT / "tools" / "execute.py"), *STEMS, "--profile", "tiny", "--jobs", "2",
                     "--out", str(root / "book"), "--cache-dir", str(cache_dir)], check=True)
     return root
 

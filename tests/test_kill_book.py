@@ -38,7 +38,7 @@ def _start_book(tmp, cache):
     kernel inherits) tagged with `tmp` so that every process it starts can be found."""
     cmd = [sys.executable, str(ROOT / "tools" / "execute.py"), "01_epochs", "--profile", "tiny",
            "--out", str(tmp / "book"), "-p", "cache_dir", str(cache), "-p", "train_size", str(TRAIN_SIZE),
-           "-p", "epochs", json.dumps(EPOCHS)]
+           "-p", "epochs", json.dumps(EPOCHS), "-p", "demo_epochs", "0"]  # the live demo's models: untrained, instant
     with open(tmp / "book.log", "a") as log:
         return subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, TAG: str(tmp)},
                                 start_new_session=True)
@@ -80,7 +80,8 @@ def _page_configs():
     """Every model page 01 trains with the test's parameters: CFG, then its live demo's two models."""
     import yaml
     tiny = yaml.safe_load((ROOT / "profiles" / "01_epochs.yaml").read_text())["tiny"]
-    return [j.config for j in page_jobs("01_epochs", {**tiny, "train_size": TRAIN_SIZE, "epochs": EPOCHS})]
+    return [j.config for j in page_jobs("01_epochs", {**tiny, "train_size": TRAIN_SIZE, "epochs": EPOCHS,
+                                                       "demo_epochs": 0})]
 
 
 def _good_entries(runs, mnist):

@@ -90,6 +90,25 @@ def execute(stem: str, profile: str, out: Path, overrides: dict, position: str, 
     return seconds
 
 
+READERS = ("index", "performance", "reproducibility")  # pages that read the others' results: run after them, in order
+
+
+def execute_all(stems: list[str], profile: str, out: Path, overrides: dict, cache_dir: str | None,
+                jobs: int = 1) -> dict[str, float]:
+    """Every page of `stems`; with jobs > 1 the section pages run that many at a time (each in its
+    own kernel: with the models trained beforehand they only read the cache; two pages that need
+    the same untrained model wait for each other at its lock), then the pages that read their
+    results, one after another. Returns each page's seconds, in `stems` order."""
+    from concurrent.futures import ThreadPoolExecutor
+    pos = {stem: f"{i}/{len(stems)}" for i, stem in enumerate(stems, 1)}
+    sections = [s for s in stems if s not in READERS]
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        futures = {s: pool.submit(execute, s, profile, out, overrides, pos[s], cache_dir) for s in sections}
+        times = {s: f.result() for s, f in futures.items()}
+    times.update({s: execute(s, profile, out, overrides, pos[s], cache_dir) for s in stems if s in READERS})
+    return {s: times[s] for s in stems}
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("stems", nargs="+", help="page names (profiles/<page>.yaml), e.g. 01_epochs")
@@ -98,10 +117,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("-p", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
                     help="override one parameter (value parsed as YAML)")
     ap.add_argument("--cache-dir", help="the model cache of every page that has one (default: each notebook's own)")
+    ap.add_argument("--jobs", type=int, default=1, help="section pages executed at a time (default 1)")
     args = ap.parse_args(argv)
     overrides = {k: parse_value(v) for k, v in args.p}
-    times = {stem: execute(stem, args.profile, args.out.resolve(), overrides, f"{i}/{len(args.stems)}", args.cache_dir)
-             for i, stem in enumerate(args.stems, 1)}
+    times = execute_all(args.stems, args.profile, args.out.resolve(), overrides, args.cache_dir, args.jobs)
     if len(times) > 1:
         print(f"\n{'notebook':28} {'seconds':>8}")
         for stem, seconds in times.items():
