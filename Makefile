@@ -77,5 +77,5 @@ lock: ## re-resolve requirements.in into requirements.txt
 	{ echo "# Full resolved set for requirements.in (regenerate with: make lock)."; \
 	  /tmp/aelib-lock/bin/pip freeze; } > requirements.txt
 
-clean: ## remove executed notebooks, results and the site (keeps .venv and the model cache)
-	rm -rf _build book/*.ipynb book/results book/timings
+clean: ## remove executed notebooks, results, the demos' exported models and the site (keeps .venv and the cache)
+	rm -rf _build book/*.ipynb book/results book/timings demos/live/data

@@ -14,6 +14,8 @@ from aelib.runs import cached_run
 from aelib.config import TrainConfig
 from aelib.data import to_float
 
+pytestmark = pytest.mark.slow  # each call starts a Python that imports torch: seconds apiece
+
 # A codec the CLI can name with options: `--codec mlp-8 --epochs 1 --train-size 512`; with no book
 # in the cache, the rest of the recipe is TrainConfig's own.
 CFG = TrainConfig(model="mlp", latent=8, epochs=1, train_size=512)

@@ -12,6 +12,7 @@ import pytest
 import torch
 
 distributed = pytest.importorskip("distributed")
+pytestmark = pytest.mark.slow  # a real scheduler and two worker processes: about half a minute
 
 from aelib.jobs.cluster import DaskExecutor, train_task  # noqa: E402
 from aelib.config import TrainConfig  # noqa: E402
