@@ -185,3 +185,9 @@ def test_engineering_targets_read_what_the_pages_measured(tmp_path):
     codec, dae = perf.engineering_targets(tmp_path)
     assert codec["verdict"] == "does not hold" and "5.50" in codec["measured"] and "10,000" in codec["measured"]
     assert dae == {"target": "ahead by 5 dB", "measured": "+6.1 dB at 0.3", "verdict": "holds"}
+
+
+def test_efficiency_sentence_for_both_cases():
+    assert "not known" in perf.efficiency_text(None)
+    text = perf.efficiency_text({"tflop": 183.3, "fraction": 0.532, "seconds_at_peak": 960.4, "seconds": 1805.3})
+    assert "183 TFLOP" in text and "53%" in text and "960 s instead of 1,805 s" in text

@@ -246,3 +246,12 @@ def training_glue(train: dict | None) -> dict:
             "train_verdict": (f"already exceeds the {FULL_COLD_S // 60}-minute target: on this machine, only fewer or "
                               "smaller models than the report's would bring the cold build within it" if over else
                               f"fits within the {FULL_COLD_S // 60}-minute target; the rest of the build decides")}
+
+
+def efficiency_text(total: dict | None) -> str:
+    """The Performance page's sentence on the trainings' FLOP-weighted efficiency."""
+    if not total:
+        return ("No cold build of the full profile is recorded yet (python tools/measure_build.py --profile full), "
+                "so the trainings' efficiency is not known.")
+    return (f"All {total['tflop']:,.0f} TFLOP of training ran at {total['fraction']:.0%} of the peak: at the peak, "
+            f"the same work would take {total['seconds_at_peak']:,.0f} s instead of {total['seconds']:,.0f} s.")
