@@ -106,6 +106,14 @@ def test_only_ai(outcomes, outcome):
         assert v.evidence.startswith("recognisable: Ai and skeleton")
 
 
+def test_only_ai_reads_a_ranking_where_no_image_matches_real_digits():
+    none = {"Ai": FAILS, "skeleton": FAILS, "photograph": FAILS, "inverted 2": FAILS}
+    best = claims.only_ai(none, {"Ai": 0.60, "skeleton": 0.56, "photograph": 0.41, "inverted 2": -4.8})
+    assert best.outcome == PARTLY and "ranks 1 of 4" in best.evidence and "0.560 for skeleton" in best.evidence
+    second = claims.only_ai(none, {"Ai": 0.50, "skeleton": 0.56, "photograph": 0.41, "inverted 2": -4.8})
+    assert second.outcome == FAILS and "ranks 2 of 4" in second.evidence
+
+
 @pytest.mark.parametrize("image, outcome", [(FAILS, HOLDS), (HOLDS, FAILS), (CANNOT, CANNOT)])
 def test_inverted_two_fails(image, outcome):
     assert claims.inverted_two_fails(image).outcome == outcome

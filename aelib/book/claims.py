@@ -184,11 +184,14 @@ def recognisable(score: float, digits_low: float, digits_floor: float) -> str:
     return HOLDS if score >= digits_low else CANNOT
 
 
-def only_ai(outcomes: dict[str, str]) -> Verdict:
+def only_ai(outcomes: dict[str, str], scores: dict[str, float] | None = None) -> Verdict:
     """The report: of its foreign images only "Ai" comes back recognisable. `outcomes`: image name
-    -> `recognisable(...)` for one model. HOLDS when "Ai" is and no other is; PARTLY when "Ai" is
-    and some other is too; FAILS when "Ai" is not; CANNOT when "Ai" or every other image lies in
-    the band where the test cannot separate."""
+    -> `recognisable(...)` for one model; `scores`: each image's explained share. HOLDS when "Ai"
+    is recognisable and no other is; PARTLY when "Ai" is and some other is too, or when none is
+    by the strict yardstick of real digits but "Ai" comes back best of the images (the report's
+    "recognisable, with some errors" read as a ranking); FAILS when "Ai" is not recognisable and
+    does not come back best; CANNOT when "Ai", or every other image, lies in the band where the
+    test cannot separate."""
     claim = 'only "Ai" comes back recognisable'
     others = {n: o for n, o in outcomes.items() if n != "Ai"}
     yes = [n for n, o in others.items() if o == HOLDS]
@@ -198,6 +201,13 @@ def only_ai(outcomes: dict[str, str]) -> Verdict:
     if "Ai" not in outcomes or outcomes["Ai"] == CANNOT:
         return Verdict(claim, CANNOT, evidence)
     if outcomes["Ai"] == FAILS:
+        if scores and "Ai" in scores and len(scores) > 1:
+            rank = sorted(scores, key=scores.get, reverse=True)
+            runner = rank[1] if rank[0] == "Ai" else rank[0]
+            evidence += (f"; by explained share \"Ai\" ranks {rank.index('Ai') + 1} of {len(rank)} "
+                         f"({scores['Ai']:.3f}, against {scores[runner]:.3f} for {runner})")
+            if rank[0] == "Ai":
+                return Verdict(claim, PARTLY, evidence + ", best of the images though below the model's real digits")
         return Verdict(claim, FAILS, evidence)
     if yes:
         return Verdict(claim, PARTLY, evidence)
