@@ -11,10 +11,10 @@ from dataclasses import asdict, dataclass, fields
 
 import yaml
 
+from aelib.data import DATASETS
 from aelib.noise import NOISE_KINDS
 
 MODEL_KINDS = ("mlp", "conv", "rate")  # "rate": conv trained for rate + distortion (aelib.compress.rate)
-DATASETS = ("mnist", "fashion-mnist", "kmnist")  # MNIST-format sets that torchvision knows (aelib.data)
 MAX_LATENT = 16384
 
 

@@ -11,25 +11,19 @@ here (one per GPU when there are several); with it each is a task on that Dask c
 from __future__ import annotations
 
 import argparse
-import ast
 import sys
 from pathlib import Path
 
-from execute import PROFILES, ROOT, page_profile  # tools/ is sys.path[0] when run as a script
+from execute import PROFILES, ROOT, page_profile, pages  # tools/ is sys.path[0] when run as a script
 
-from aelib.book.page import declared_parameters
+from aelib.book.page import declared_parameters, literal
 from aelib.jobs.plan import LocalExecutor, TrainingError, plan, run_plan
-
-
-def pages() -> list[str]:
-    """Every page of the book: one per profiles/<page>.yaml (as the Makefile lists them)."""
-    return sorted(p.stem for p in (ROOT / "profiles").glob("*.yaml"))
 
 
 def page_params(page: str, profile: str) -> tuple[str, dict]:
     """The page's source notebook and its parameters in `profile` over the notebook's defaults."""
     source, params = page_profile(page, profile)
-    defaults = {name: _literal(p["default"])
+    defaults = {name: literal(p["default"])
                 for name, p in declared_parameters(ROOT / "notebooks" / f"{source}.ipynb").items()}
     return source, {**defaults, **params}
 
@@ -42,13 +36,6 @@ def profile_jobs(profile: str) -> list:
         source, params = page_params(page, profile)
         jobs += page_jobs(source, params)
     return jobs
-
-
-def _literal(text: str):
-    try:
-        return ast.literal_eval(text)
-    except (ValueError, SyntaxError):
-        return text  # an expression, not a value: left to the notebook
 
 
 def main(argv: list[str] | None = None) -> int:

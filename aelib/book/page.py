@@ -39,7 +39,7 @@ def parameters_box(stem: str, values: dict, notebooks_dir: str | Path = "noteboo
     rows, args = [], []
     for name, p in declared.items():
         value = values.get(name)
-        default = _literal(p["default"])
+        default = literal(p["default"])
         rows.append(f"<tr><td><code>{escape(name)}</code></td><td><code>{escape(repr(value))}</code></td>"
                     f"<td>{escape(p['help'] or '')}</td></tr>")
         if value != default and name not in ("cache_dir", "results_dir"):
@@ -76,7 +76,8 @@ def declared_parameters(notebook: str | Path) -> dict[str, dict[str, str]]:
     return out
 
 
-def _literal(text: str):
+def literal(text: str):
+    """A parameter's declared default as a value (its source text if it is an expression)."""
     try:
         return ast.literal_eval(text)
     except (ValueError, SyntaxError):

@@ -15,11 +15,11 @@ from pathlib import Path
 import torch
 
 from aelib import plots
-from aelib.book.page import declared_parameters, parameters_box
-from aelib.config import (DATASETS, MAX_LATENT, TrainConfig, as_list, check_float_list, check_int_list,
+from aelib.book.page import declared_parameters, literal, parameters_box
+from aelib.config import (MAX_LATENT, TrainConfig, as_list, check_float_list, check_int_list,
                           check_optional_size)
-from aelib.data import Dataset, load_dataset, to_float
-from aelib.jobs.plan import Job
+from aelib.data import Dataset, check_dataset, to_float
+from aelib.jobs.plan import Job, load_data
 from aelib.runs import cached_run, cache_key
 from aelib.runtime import pick_device, seed_everything
 from aelib.train import Run
@@ -40,8 +40,8 @@ def recipe(params: dict, **changes) -> TrainConfig:
 def check_common(params: dict) -> dict:
     """The checked values of the parameters sections share; the others are returned untouched."""
     p = dict(params)
-    if "dataset" in p and p["dataset"] not in DATASETS:
-        raise ValueError(f"dataset must be one of {list(DATASETS)}, got {p['dataset']!r}")
+    if "dataset" in p:
+        check_dataset(p["dataset"])
     if "test_size" in p:
         p["test_size"] = check_optional_size("test_size", p["test_size"], 10_000)
     if "n_show" in p:
@@ -122,19 +122,11 @@ def page_jobs(stem: str, params: dict) -> list[Job]:
     fn = JOBS.get(stem)
     if fn is None:
         return []
-    defaults = {name: _default(p["default"]) for name, p in declared_parameters(NOTEBOOKS / f"{stem}.ipynb").items()}
+    defaults = {name: literal(p["default"]) for name, p in declared_parameters(NOTEBOOKS / f"{stem}.ipynb").items()}
     merged: dict[TrainConfig, set[int]] = {}
     for job in fn({**defaults, **params}):
         merged.setdefault(job.config, set()).update(job.snapshots)
     return [Job(cfg, tuple(sorted(s))) for cfg, s in merged.items()]
-
-
-def _default(text: str):
-    import ast
-    try:
-        return ast.literal_eval(text)
-    except (ValueError, SyntaxError):
-        return text
 
 
 # --- the page's set-up -----------------------------------------------------------------------------
@@ -184,5 +176,5 @@ def setup(stem: str, namespace: dict) -> Section:
     page_jobs(stem, params)  # checks every training parameter before anything is loaded
     seed_everything(params.get("seed", 0))
     plots.set_style()
-    data = load_dataset(params.get("dataset", "mnist"), root=Path(params["cache_dir"]) / "datasets")
+    data = load_data(params.get("dataset", "mnist"), params["cache_dir"])
     return Section(stem=stem, params=params, data=data, device=pick_device())
