@@ -54,8 +54,11 @@ def train_flops_per_image(model: nn.Module) -> float:
 
     handles = [m.register_forward_hook(hook) for m in model.modules()
                if isinstance(m, (nn.Linear, nn.Conv2d, nn.ConvTranspose2d))]
+    was_training = model.training
     with torch.no_grad():
-        model(torch.zeros(1, 1, 28, 28))
+        inputs = 2 if getattr(model, "takes_level", False) else 1  # a denoiser told the noise level: 2 channels
+        model.eval()(torch.zeros(1, inputs, 28, 28))  # eval: batch normalisation cannot train on one image
+    model.train(was_training)
     for h in handles:
         h.remove()
     forward = sum(macs)

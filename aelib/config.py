@@ -14,7 +14,10 @@ import yaml
 from aelib.data import DATASETS
 from aelib.noise import NOISE_KINDS
 
-MODEL_KINDS = ("mlp", "conv", "rate")  # "rate": conv trained for rate + distortion (aelib.compress.rate)
+# "deep": a deeper MLP with its own schedule (models.DeepAutoencoder); "cond": conv denoiser told
+# the noise level (aelib.denoise.conditional); "rate": conv trained for rate + distortion
+# (aelib.compress.rate)
+MODEL_KINDS = ("mlp", "conv", "deep", "cond", "rate")
 MAX_LATENT = 16384
 
 
@@ -23,7 +26,7 @@ class TrainConfig:
     dataset: str = "mnist"  # which MNIST-format image set trains it (aelib.data.DATASETS)
     model: str = "mlp"  # "mlp": the report's "linear" model; "conv": convolutional -> linear
     latent: int = 128  # size of the code; the report sweeps 1, 16, 128, 512, 16384
-    hidden: int = 512  # width of the MLP's hidden layer (ignored by "conv")
+    hidden: int = 512  # width of the MLP's hidden layer ("deep": of its first; ignored by "conv")
     channels: tuple[int, ...] = (16, 32, 32)  # conv widths; the first two halve 28 -> 14 -> 7
     epochs: int = 10  # full passes over the training split
     lr: float = 1e-4  # Adam's learning rate; the report's default is 1e-4
@@ -57,6 +60,9 @@ class TrainConfig:
         if self.noise_range and self.train_noise == 0:
             raise ValueError("noise_range draws each image's noise factor from [0, train_noise]: it needs "
                              "train_noise > 0")
+        if self.model == "cond" and not self.noise_range:
+            raise ValueError("model 'cond' learns to denoise at any level it is told: it needs noise_range "
+                             "true (each training image's factor drawn from [0, train_noise])")
         _check_float_range("rate_lambda", self.rate_lambda, 0.0, 1.0)
         object.__setattr__(self, "rate_lambda", float(self.rate_lambda))  # 1 and 1.0: one cache key
         if (self.model == "rate") != (self.rate_lambda > 0):

@@ -64,12 +64,13 @@ class PCA:
         """(N, [1,] 28, 28) images -> (N, k) codes: coordinates along the principal axes."""
         return (_flat(images) - self.mean) @ self.components.T
 
-    def decode(self, codes: torch.Tensor) -> torch.Tensor:
-        """(N, k) codes -> (N, 1, 28, 28) float32 images: mean + projection, clipped to [0, 1]."""
+    def decode(self, codes: torch.Tensor, clip: bool = True) -> torch.Tensor:
+        """(N, k) codes -> (N, 1, 28, 28) float32 images: mean + projection, clipped to [0, 1]
+        (`clip=False`: left as the projection gives it, as the PCA of the literature is measured)."""
         if codes.ndim != 2 or codes.shape[1] != self.k:
             raise ValueError(f"codes must be shaped (N, k={self.k}), got {tuple(codes.shape)}")
         x = self.mean + codes.double() @ self.components  # (N, k) -> (N, 784)
-        return x.clamp(0.0, 1.0).float().reshape(-1, 1, 28, 28)
+        return (x.clamp(0.0, 1.0) if clip else x).float().reshape(-1, 1, 28, 28)
 
-    def reconstruct(self, images: torch.Tensor) -> torch.Tensor:
-        return self.decode(self.encode(images))
+    def reconstruct(self, images: torch.Tensor, clip: bool = True) -> torch.Tensor:
+        return self.decode(self.encode(images), clip)

@@ -149,14 +149,19 @@ def image_blocks(rows: Sequence[Sequence[torch.Tensor]], row_labels: Sequence[st
 
 
 def against_latent(latents: Sequence[int], series: Mapping[str, Sequence[float]], ylabel: str,
-                   logy: bool = True, ax=None):
+                   logy: bool = True, ax=None, spans: Mapping[str, tuple[Sequence[float], Sequence[float]]] | None = None):
     """Named curves against the code size on a log2 axis ticked at each size (error per image of
-    the autoencoder on training and test images, of PCA, ...); NaN entries are left out."""
+    the autoencoder on training and test images, of PCA, ...); NaN entries are left out. `spans`
+    gives some curves a bar from a low to a high value at each size (the range over seeds)."""
     fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=(6, 3.6))
     for (name, ys), marker in zip(series.items(), "osD^v<>"):
         ys = np.asarray(ys, dtype=float)
         ok = np.isfinite(ys)
-        ax.plot(np.asarray(latents)[ok], ys[ok], marker=marker, ms=4, label=name)
+        xs = np.asarray(latents)[ok]
+        line, = ax.plot(xs, ys[ok], marker=marker, ms=4, label=name)
+        if spans and name in spans:
+            lo, hi = (np.asarray(v, dtype=float)[ok] for v in spans[name])
+            ax.errorbar(xs, ys[ok], yerr=[ys[ok] - lo, hi - ys[ok]], fmt="none", ecolor=line.get_color(), capsize=3)
     ax.set_xscale("log", base=2)
     ax.set_xticks(list(latents), [f"{n:,}" for n in latents])
     ax.minorticks_off()
@@ -243,6 +248,26 @@ def seconds_per_image(seconds: Mapping[str, float], counts: Mapping[str, int] | 
         ax.annotate(text, (seconds[n], i), xytext=(4, 0), textcoords="offset points", va="center", fontsize=8)
     ax.set_xlim(right=ax.get_xlim()[1] * 30)  # room for the annotations
     return fig
+
+
+def error_bars(values: Mapping[str, tuple[float, float]], xlabel: str, shaded: Sequence[str] = ()):
+    """Horizontal bars, one per row of `values` (label -> (value, 95% half-width or NaN)), in the
+    given order from the top, each annotated with its value; rows named in `shaded` are drawn
+    light (figures quoted from elsewhere) and the others dark (measured here)."""
+    names = list(values)
+    fig, ax = plt.subplots(figsize=(6.5, 0.36 * len(names) + 0.9))
+    ys = range(len(names) - 1, -1, -1)
+    means = [values[n][0] for n in names]
+    halves = [0 if np.isnan(values[n][1]) else values[n][1] for n in names]
+    ax.barh(list(ys), means, xerr=halves, color=["0.75" if n in shaded else "0.35" for n in names], capsize=3)
+    ax.set_yticks(list(ys), names)
+    ax.set_xlabel(xlabel)
+    ax.grid(axis="y", visible=False)
+    for y, n in zip(ys, names):
+        ax.annotate(f"{values[n][0]:.2f}", (values[n][0], y), xytext=(6, 0), textcoords="offset points",
+                    va="center", fontsize=8)
+    ax.set_xlim(right=max(means) * 1.15)
+    return readable(fig)
 
 
 def rate_distortion(series: Mapping[str, Sequence[Mapping]], lossless: Mapping[str, float] | None = None,

@@ -16,7 +16,7 @@ from .store import TORCH, Store, as_store, atomic_write, key
 from .train import History, Run, train
 
 # Bump a kind's version when a change to models.py or train.py changes what its configs train.
-CODE_VERSIONS = {"mlp": 2, "conv": 3, "rate": 3}  # 2/3/3: the dataset joined the key; no fields left out
+CODE_VERSIONS = {"mlp": 2, "conv": 3, "deep": 1, "cond": 1, "rate": 3}  # 2/3/3: the dataset joined the key; no fields left out
 FORMAT = "aelib-run"
 
 
@@ -78,12 +78,14 @@ def cached_run(cfg: TrainConfig, data, cache_dir: str | Path | Store, snapshots:
         return run
 
 
-def training_seconds(cache_dir: str | Path) -> list[dict]:
-    """Every run stored in `cache_dir`: its config and the wall seconds its training took (the sum
-    of its epochs' times, as recorded when it was trained), slowest first. Unreadable files are
-    skipped with a warning."""
+def training_seconds(cache_dir: str | Path, only: set[str] | None = None) -> list[dict]:
+    """Every run stored in `cache_dir` (or those whose file names are in `only`): its config and
+    the wall seconds its training took (the sum of its epochs' times, as recorded when it was
+    trained), slowest first. Unreadable files are skipped with a warning."""
     rows = []
     for path in sorted((Path(cache_dir) / "runs").glob("*.pt")):
+        if only is not None and path.name not in only:
+            continue
         try:
             p = TORCH.read(path)
             rows.append({"config": p["config"], "seconds": float(sum(p["history"]["seconds"]))})

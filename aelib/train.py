@@ -69,47 +69,69 @@ class Run:
 
 
 def _noisy_input(x: torch.Tensor, noise: float, noise_range: bool, generator: torch.Generator | None,
-                 kind: str) -> torch.Tensor:
+                 kind: str, with_level: bool = False) -> torch.Tensor:
     """The network's input for clean targets x: x itself, x with noise `noise`, or (noise_range) x
-    with each image's factor drawn uniformly from [0, noise]."""
+    with each image's factor drawn uniformly from [0, noise]. `with_level`: for a model told the
+    noise level (`takes_level`), each image's factor joins it as a second, constant channel."""
     if noise == 0:
         return x
     if noise_range:
         noise = torch.rand(len(x), generator=generator, device=x.device) * noise
-    return add_noise(x, noise, generator, kind)
+    inp = add_noise(x, noise, generator, kind)
+    return with_noise_level(inp, noise) if with_level else inp
+
+
+def with_noise_level(x: torch.Tensor, level: float | torch.Tensor) -> torch.Tensor:
+    """(N, 1, H, W) images -> (N, 2, H, W): the images and a channel holding each one's noise
+    factor (one number for all, or one per image) in every pixel."""
+    level = torch.as_tensor(level, dtype=x.dtype, device=x.device).reshape(-1, 1, 1, 1)
+    return torch.cat([x, level.expand(len(x), 1, *x.shape[2:])], dim=1)
 
 
 @torch.inference_mode()
 def _val_loss(model: nn.Module, val: torch.Tensor, noise: float, seed: int, kind: str,
               noise_range: bool = False) -> float:
+    with_level = getattr(model, "takes_level", False)
     gen = torch.Generator(device=val.device).manual_seed(seed + 1)
     total = 0.0
     for i in range(0, len(val), EVAL_BATCH):
         x = val[i:i + EVAL_BATCH].unsqueeze(1).float().div_(255.0)  # (B, 28, 28) u8 -> (B, 1, 28, 28)
-        inp = _noisy_input(x, noise, noise_range, gen, kind)
+        inp = _noisy_input(x, noise, noise_range, gen, kind, with_level)
         total += F.mse_loss(model(inp), x, reduction="sum").item()
     return total / val.numel()
 
 
 def train_epoch(model: nn.Module, opt: torch.optim.Optimizer, images: torch.Tensor, order: torch.Tensor,
                 batch_size: int, noise: float = 0.0, generator: torch.Generator | None = None,
-                noise_kind: str = "gaussian", noise_range: bool = False) -> float:
+                noise_kind: str = "gaussian", noise_range: bool = False,
+                schedule: torch.optim.lr_scheduler.LRScheduler | None = None) -> float:
     """One pass over uint8 `images` in the given order; returns the mean training loss.
 
     Batches are slices of one in-memory tensor, converted to float on the fly: no DataLoader,
     no per-image Python work. The loss is the model's own (`model.loss`): the MSE, or for the
     rate-aware model MSE + lambda * bits per image, its rounding noise drawn from `generator`."""
     model.train()
+    with_level = getattr(model, "takes_level", False)
     loss_sum = torch.zeros((), device=images.device)
     for i in range(0, len(order), batch_size):
         x = images[order[i:i + batch_size]].unsqueeze(1).float().div_(255.0)  # (B, 28, 28) -> (B, 1, 28, 28)
-        inp = _noisy_input(x, noise, noise_range, generator, noise_kind)
+        inp = _noisy_input(x, noise, noise_range, generator, noise_kind, with_level)
         loss = model.loss(inp, x, generator)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
+        if schedule is not None:
+            schedule.step()
         loss_sum += loss.detach() * len(x)
     return loss_sum.item() / len(order)  # one device sync per epoch, not per batch
+
+
+def _optimizer(model: nn.Module, cfg: TrainConfig, steps: int):
+    """Adam at a constant cfg.lr (the report's recipe), unless the model brings its own
+    optimiser and learning-rate schedule (`model.optimizer(params, cfg, steps)`)."""
+    if hasattr(model, "optimizer"):
+        return model.optimizer(model.parameters(), cfg, steps)
+    return torch.optim.Adam(model.parameters(), lr=cfg.lr, fused=True), None
 
 
 def _snapshot(model: nn.Module) -> dict[str, torch.Tensor]:
@@ -135,19 +157,19 @@ def train(cfg: TrainConfig, data: Dataset, snapshots: tuple[int, ...] = (),
     with torch.random.fork_rng(devices=[]):  # seed the initial weights without touching global state
         torch.manual_seed(cfg.seed)
         model = build_model(cfg).to(device)
-    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, fused=True)
+    n = len(train_x)
+    opt, schedule = _optimizer(model, cfg, cfg.epochs * math.ceil(n / cfg.batch_size))
     order_gen = torch.Generator().manual_seed(cfg.seed)
     noise_gen = torch.Generator(device=device).manual_seed(cfg.seed)
 
     history = History(val_loss=[_val_loss(model.eval(), val_x, cfg.train_noise, cfg.seed, cfg.noise_kind,
                                           cfg.noise_range)])
     kept = {0: _snapshot(model)} if 0 in keep else {}
-    n = len(train_x)
     for epoch in range(1, cfg.epochs + 1):
         t0 = time.perf_counter()
         perm = torch.randperm(n, generator=order_gen).to(device)
         train_loss = train_epoch(model, opt, train_x, perm, cfg.batch_size, cfg.train_noise, noise_gen,
-                                 cfg.noise_kind, cfg.noise_range)
+                                 cfg.noise_kind, cfg.noise_range, schedule)
         history.seconds.append(time.perf_counter() - t0)
         history.train_loss.append(train_loss)
         val = _val_loss(model.eval(), val_x, cfg.train_noise, cfg.seed, cfg.noise_kind, cfg.noise_range)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from aelib.config import MAX_LATENT, TrainConfig, check_float_list, check_int_list
+from aelib.config import MAX_LATENT, MODEL_KINDS, TrainConfig, check_float_list, check_int_list
 from aelib.noise import check_noise_factors
 from aelib.book.page import declared_parameters, parameters_box
 
@@ -46,7 +46,7 @@ BAD = [
     ("noise-negative", lambda: TrainConfig(train_noise=-0.1), ValueError, ["train_noise", "[0.0, 1.0]"]),
     ("noise-nan", lambda: TrainConfig(train_noise=math.nan), ValueError, ["train_noise", "[0.0, 1.0]"]),
     ("noise-nan-entry", lambda: check_noise_factors([0.1, math.nan]), ValueError, ["noise_factors", "[0.0, 1.0]"]),
-    ("model-uppercase", lambda: TrainConfig(model="MLP"), ValueError, ["model", "['mlp', 'conv', 'rate']", "'MLP'"]),
+    ("model-uppercase", lambda: TrainConfig(model="MLP"), ValueError, ["model", str(list(MODEL_KINDS)), "'MLP'"]),
     ("model-none", lambda: TrainConfig(model=None), ValueError, ["model", "one of"]),
     ("batch-negative", lambda: TrainConfig(batch_size=-64), ValueError, ["batch_size", ">= 1", "-64"]),
     ("unknown-name-page", lambda: parameters_box("01_epochs", {"In": ["# Parameters\nlatnet = 3\n"]},

@@ -24,6 +24,7 @@ REQUIRED = {
     "02_learning_rate": {"lr", "difference", "diverged", "val_loss"},
     "03_latent_size": {"latent", "difference_test", "difference_train", "se_per_image_test",
                        "pca_se_per_image_test", "verdict_largest_overfits", "demo_exports"},
+    "03b_thirty_numbers": {"latent", "n_test", "paper", "methods", "verdicts", "deep_cost"},
     "04_foreign_images": {"images", "difference"},
     "04_foreign_images_conv": {"images", "difference"},
     "05_compression_ratio": {"latent", "ratio_floats", "ratio_bytes", "model_bytes", "verdict_decoder_not_a_factor"},

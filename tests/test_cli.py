@@ -9,10 +9,12 @@ import pytest
 from PIL import Image
 
 from aelib.compress import codec as C
-from aelib.compress.fileformat import read_header
+from aelib.compress import entropy
+from aelib.compress.fileformat import ONE_IMAGE_HEADER
 from aelib.runs import cached_run
 from aelib.config import TrainConfig
 from aelib.data import to_float
+from test_fileformat import v1_header
 
 pytestmark = pytest.mark.slow  # each call starts a Python that imports torch: seconds apiece
 
@@ -60,12 +62,17 @@ def test_encode_then_decode_gives_the_codec_reconstruction(setup, mnist, cli_cac
     assert "1 image(s)" in enc.stdout and "bits per pixel" in enc.stdout
     dec = cli("decode", d / "one.ael", d / "one.png", cache=cli_cache)
     assert dec.returncode == 0, dec.stderr
-    codec = C.for_key(read_header((d / "one.ael").read_bytes()).key, cli_cache)
+    codec, q = C.for_file((d / "one.ael").read_bytes(), cli_cache)
     expected = codec.reconstruct(to_float(mnist.test_images[:1]))
     got = np.asarray(Image.open(d / "one.png"))
     assert np.array_equal(got, np.rint(expected.numpy()[0, 0] * 255).astype(np.uint8))
     info = cli("info", d / "one.ael", cache=cli_cache)
-    assert info.returncode == 0 and "1 image(s)" in info.stdout and "8 header" in info.stdout
+    assert info.returncode == 0 and "format 2" in info.stdout and "1 image(s)" in info.stdout
+    assert f"{ONE_IMAGE_HEADER} header" in info.stdout
+    (d / "old.ael").write_bytes(v1_header(codec.digest, q) + entropy.encode(q, codec.table))  # as aelib wrote before
+    assert cli("decode", d / "old.ael", d / "old.png", cache=cli_cache).returncode == 0
+    assert np.array_equal(np.asarray(Image.open(d / "old.png")), got)
+    assert "format 1" in cli("info", d / "old.ael", cache=cli_cache).stdout
 
 
 def test_a_directory_becomes_one_stream_and_decodes_to_a_directory(setup, cli_cache):
@@ -79,9 +86,11 @@ def test_a_directory_becomes_one_stream_and_decodes_to_a_directory(setup, cli_ca
 
 @pytest.mark.parametrize("damage, words", [
     (lambda b: b"\x89PNG\r\n\x1a\n" + b, ["not an aelib file"]),
-    (lambda b: b[:5], ["truncated"]),
-    (lambda b: b[:2] + b"\x09" + b[3:], ["format version 9"]),
-    (lambda b: b[:3] + bytes(x ^ 0xFF for x in b[3:6]) + b[6:], ["no codec with model key", "--cache-dir"]),
+    (lambda b: b[:3], ["truncated"]),
+    (lambda b: b[:-1], ["damaged or truncated"]),
+    (lambda b: b[:2] + bytes([b[2] ^ 0x5A]) + b[3:], ["damaged", "check"]),
+    (lambda b: b"AE\x09" + b[1:], ["format version 9"]),
+    (lambda b: b[:1] + bytes([b[1] ^ 0xFF]) + b[2:], ["no codec with model key", "--cache-dir"]),
     (lambda b: b"", ["not an aelib file"]),
 ])
 def test_bad_files_get_one_clear_line(setup, cli_cache, damage, words):

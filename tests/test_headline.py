@@ -33,6 +33,10 @@ def _sections() -> dict:
         "07_denoising": {"noise": NOISE, "n_test": 10_000, "psnr_noisy": [22.7, 13.3, 9.4],
                          "psnr": {"conv-64": [19.2, 13.5, 10.8], "mlp-128": [20.4, 14.6, 11.0]},
                          "verdicts": {"most": V("holds in part")}},
+        "03b_thirty_numbers": {"n_test": 10_000, "paper": {"deep autoencoder": 3.0, "PCA": 13.87},
+                               "methods": {"PCA, as in the paper (unclipped)": {"mean": 13.87, "ci": 0.1},
+                                           "deep MLP 784-1000-500-250-30, our recipe": {"mean": 2.5, "ci": 0.05}},
+                               "verdicts": {"deep MLP 784-1000-500-250-30, our recipe": V("holds")}},
         "05b_real_compression": {"target_psnr": 25.0, "n_test": 10_000, "points": _points(),
                                  "near": {"ours": {"bytes": 30.0, "psnr": 26.0}, "webp": {"bytes": 140.0, "psnr": 29.0}}},
         "07b_denoising_benchmark": {"n_subset": 150, "background_mean": [0.04, 0.12, 0.2], "versus_best_classical": [
@@ -58,6 +62,8 @@ def test_rows_follow_the_book_and_carry_the_numbers_they_quote():
     assert by["05_compression_ratio"]["latent"] == 128 and by["05_compression_ratio"]["ratio_bytes"] == 1.53125
     assert (by["06_conv_vs_linear"]["conv"], by["06_conv_vs_linear"]["mlp"]) == (0.020, 0.027)
     assert by["07_denoising"]["psnr"] == 10.8 and by["07_denoising"]["noise"] == 0.5
+    assert by["03b_thirty_numbers"] == {"deep": 2.5, "pca": 13.87, "paper_deep": 3.0, "paper_pca": 13.87,
+                                        "verdict": "holds"}
     # measured points, as page 05b shows them: never an interpolation
     assert by["05b_real_compression"]["ours_bytes"] == 30.0 and by["05b_real_compression"]["webp_bytes"] == 140.0
     bench = by["07b_denoising_benchmark"]

@@ -67,7 +67,7 @@ def test_only_quick_measured():
     rows = {r["target"]: r for r in perf.build_targets(times)}
     full_cold, full_warm, quick_warm, per_page = rows.values()
     assert full_cold["verdict"] == full_warm["verdict"] == perf.NOT_MEASURED
-    assert quick_warm["verdict"] == "holds" and "62" in quick_warm["measured"]
+    assert quick_warm["verdict"] == "does not hold" and "62" in quick_warm["measured"]  # over 60 s
     assert per_page["verdict"].startswith("does not hold") and "03_latent_size" in per_page["verdict"]
     assert "72" in per_page["measured"]
     assert list(perf.build_series(times)) == ["quick profile"]
@@ -191,3 +191,18 @@ def test_efficiency_sentence_for_both_cases():
     assert "not known" in perf.efficiency_text(None)
     text = perf.efficiency_text({"tflop": 183.3, "fraction": 0.532, "seconds_at_peak": 960.4, "seconds": 1805.3})
     assert "183 TFLOP" in text and "53%" in text and "960 s instead of 1,805 s" in text
+
+
+def test_record_text_says_what_the_figures_cover():
+    assert perf.record_text(None) == "No full build is recorded yet."
+    cfg = {"model": "mlp", "latent": 16, "epochs": 1, "lr": 1e-3, "train_size": 1000}
+    full = {**QUICK, "cold_models": 900.0, "cold_total": 1500.0, "commit": "abc1234", "date": "2026-11-28",
+            "cold_training": [{"config": cfg, "seconds": 10.0}] * 3}
+    text = perf.record_text({"full": full})
+    assert "commit abc1234" in text and "3 models trained in 900 s" in text and "gained" not in text
+    later = {**full, "added_models": 300.0, "added_commit": "def5678", "warm_commit": "def5678",
+             "added_training": [{"config": cfg, "seconds": 5.0}]}
+    text = perf.record_text({"full": later})
+    assert "gained 1 model;" in text and "1,800 s (30 min)" in text and "def5678" in text
+    _, eff = perf.training_efficiency({"full": later}, peak_gflops=100.0)
+    assert eff["models"] == 4 and eff["seconds"] == 35.0  # the added training counts too

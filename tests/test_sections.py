@@ -20,9 +20,14 @@ def test_learning_rate_page_adds_seed_runs_for_the_spread():
 
 
 def test_jobs_are_merged_and_defaults_filled():
-    jobs = page_jobs("03_latent_size", {"latents": [16, 16, 128]})
+    jobs = page_jobs("03_latent_size", {"latents": [16, 16, 128], "spread_seeds": []})
     assert [j.config.latent for j in jobs] == [16, 128, 2]  # 2: the live demo's code
     assert all(j.config.epochs == 10 and j.config.lr == 1e-3 for j in jobs)  # the notebook's declared defaults
+
+
+def test_code_sizes_get_spread_seeds_up_to_the_cap():
+    jobs = page_jobs("03_latent_size", {"latents": [16, 4096], "spread_seeds": [1, 2, 0], "spread_max_latent": 2048})
+    assert [(j.config.latent, j.config.seed) for j in jobs] == [(16, 0), (16, 1), (16, 2), (4096, 0), (2, 0)]
 
 
 def test_conv_page_trains_both_kinds_at_both_sizes():

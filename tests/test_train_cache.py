@@ -106,3 +106,5 @@ def test_training_seconds_reads_every_stored_run(mnist, tmp_path):
     assert sorted(r["config"]["epochs"] for r in rows) == [1, SMALL.epochs]
     assert rows[0]["seconds"] >= rows[1]["seconds"] > 0
     assert any(r["seconds"] == sum(other.history.seconds) for r in rows)
+    one = run_path(tmp_path, SMALL.replace(epochs=1), mnist.sha256).name
+    assert [r["config"]["epochs"] for r in training_seconds(tmp_path, only={one})] == [1]  # measure_build --added

@@ -7,7 +7,14 @@ trained first by the planned job (tools/models.py, timed apart), then every page
 same notebooks again with that cache filled; a warm run must train nothing, which is checked by
 comparing the cache's model files before and after. The site build (jupyter-book) is timed too,
 and the training seconds of every model the cold run trained are read back from the cache.
-Results are merged into the JSON file under the profile's name; the Performance page reads it.
+Results are merged into the JSON file under the profile's name, with the commit measured; the
+Performance page reads it.
+
+    python tools/measure_build.py --profile full --cache DIR --added      # then, after changes:
+    python tools/measure_build.py --profile full --cache DIR --warm-only
+
+keep a recorded cold build's figures and add, on its cache, the training of the models the plan
+has gained since (timed apart, with their commit), then a warm rebuild of the current pages.
 """
 from __future__ import annotations
 
@@ -40,9 +47,9 @@ def _train(profile: str, cache: Path) -> float:
     return time.perf_counter() - t0
 
 
-def _execute(stems: list[str], profile: str, cache: Path, out: Path) -> dict[str, float]:
+def _execute(stems: list[str], profile: str, cache: Path, out: Path, jobs: int = 1) -> dict[str, float]:
     subprocess.run([sys.executable, str(ROOT / "tools" / "execute.py"), *stems, "--profile", profile,
-                    "--out", str(out), "--cache-dir", str(cache)], check=True, cwd=ROOT)
+                    "--out", str(out), "--cache-dir", str(cache), "--jobs", str(jobs)], check=True, cwd=ROOT)
     return {p.stem: json.loads(p.read_text())["seconds"] for p in (out / "timings").glob("*.json")}
 
 
@@ -71,12 +78,16 @@ def _stems(chosen: list[str] | None) -> list[str]:
     return chosen or pages()
 
 
-def _warm(stems: list[str], profile: str, cache: Path, book: Path) -> dict:
-    """The timed warm pass over a filled cache, and the models it retrained (there should be none)."""
+def _warm(stems: list[str], profile: str, cache: Path, book: Path, jobs: int = 1) -> dict:
+    """The timed warm pass over a filled cache, and the models it retrained (there should be none).
+    Its total is the pages' wall time plus the site's: with jobs > 1 pages overlap, so their own
+    times add up to more than the reader waits."""
     before = _models(cache)
-    warm = _execute(stems, profile, cache, book)
+    t0 = time.perf_counter()
+    warm = _execute(stems, profile, cache, book, jobs)
+    wall = time.perf_counter() - t0
     warm_site = _site(book)
-    return {"warm": warm, "warm_site": warm_site, "warm_total": sum(warm.values()) + warm_site,
+    return {"warm": warm, "warm_site": warm_site, "warm_total": (wall if jobs > 1 else sum(warm.values())) + warm_site,
             "models_trained_when_warm": sorted(k for k, v in _models(cache).items() if before.get(k) != v)}
 
 
@@ -101,10 +112,31 @@ def measure(profile: str, cache: Path | None = None, chosen: list[str] | None = 
             "cold_total": cold_models + sum(cold.values()) + cold_site, **warm,
             "models": models, "cold_training": training,
             "machine": {"platform": platform.platform(), "cpu_count": __import__("os").cpu_count()},
-            "date": time.strftime("%Y-%m-%d")}
+            "date": time.strftime("%Y-%m-%d"), "commit": commit()}
 
 
-def measure_warm(profile: str, cache: Path, chosen: list[str] | None = None) -> dict:
+def commit() -> str:
+    """The code measured: the commit, with "+changes" when the working tree differs from it."""
+    head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT, capture_output=True,
+                           text=True).stdout.strip()
+    return head + ("+changes" if dirty else "") if head else "unknown"
+
+
+def measure_added(profile: str, cache: Path) -> dict:
+    """On a cache that holds a recorded cold build's models, train what the profile's plan needs
+    beyond them (models added to the book since that build), timed as `make models` runs it."""
+    if not (cache / "runs").is_dir():
+        raise SystemExit(f"{cache} holds no models: --added needs the cache of a recorded cold build")
+    before = set(_models(cache))
+    seconds = _train(profile, cache)
+    added = set(_models(cache)) - before
+    return {"added_models": seconds, "added_training": training_seconds(cache, only=added),
+            "added_commit": commit(), "added_date": time.strftime("%Y-%m-%d")}
+
+
+def measure_warm(profile: str, cache: Path, chosen: list[str] | None = None, results: Path | None = None,
+                 jobs: int = 1) -> dict:
     """Warm only, from an existing cache that already holds this profile's models: every page is
     executed once to fill what the cache may still lack, then again, timed; the second pass must
     train nothing."""
@@ -114,8 +146,10 @@ def measure_warm(profile: str, cache: Path, chosen: list[str] | None = None) -> 
     with tempfile.TemporaryDirectory() as tmp:
         book = _book_copy(Path(tmp))
         _execute(stems, profile, cache.resolve(), book)
-        warm = _warm(stems, profile, cache.resolve(), book)
-    return {**warm, "warm_date": time.strftime("%Y-%m-%d")}
+        warm = _warm(stems, profile, cache.resolve(), book, jobs)
+        if results is not None:
+            shutil.copytree(book / "results", results, dirs_exist_ok=True)
+    return {**warm, "warm_date": time.strftime("%Y-%m-%d"), "warm_commit": commit(), "warm_jobs": jobs}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -124,22 +158,32 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=ROOT / "measurements" / "build_times.json")
     ap.add_argument("--cache", type=Path, help="keep the models in this new directory (default: a temporary one)")
     ap.add_argument("--pages", nargs="+", help="only these pages (default: every profiles/<page>.yaml)")
-    ap.add_argument("--results", type=Path, help="copy the cold pass's result files here (to compare numbers)")
+    ap.add_argument("--results", type=Path, help="copy the cold (or --warm-only) pass's result files here")
     ap.add_argument("--warm-only", action="store_true",
                     help="measure the warm rebuild alone with --cache (filled); keeps the recorded cold figures")
+    ap.add_argument("--jobs", type=int, default=1, help="with --warm-only: section pages executed at a time "
+                                                         "(make notebooks JOBS=N)")
+    ap.add_argument("--added", action="store_true",
+                    help="train, timed, what the plan adds to --cache (a recorded cold build's models); keeps the "
+                         "recorded figures")
     args = ap.parse_args(argv)
     table = json.loads(args.out.read_text()) if args.out.exists() else {}
-    if args.warm_only:
+    if args.warm_only or args.added:
         if args.cache is None or args.profile not in table:
-            raise SystemExit("--warm-only needs --cache and a cold measurement of the profile already recorded")
-        result = {**table[args.profile], **measure_warm(args.profile, args.cache, args.pages)}
+            raise SystemExit("--warm-only and --added need --cache and a cold measurement of the profile already "
+                             "recorded")
+        extra = measure_added(args.profile, args.cache) if args.added else measure_warm(args.profile, args.cache,
+                                                                                         args.pages, args.results,
+                                                                                         args.jobs)
+        result = {**table[args.profile], **extra}
     else:
         result = measure(args.profile, args.cache, args.pages, args.results)
     table[args.profile] = result
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(table, indent=1) + "\n")
     print(f"{args.profile}: cold {result['cold_total']:.0f} s, warm {result['warm_total']:.0f} s, "
-          f"models retrained when warm: {len(result['models_trained_when_warm'])}")
+          f"models retrained when warm: {len(result['models_trained_when_warm'])}"
+          + (f"; {len(result['added_training'])} models added in {result['added_models']:.0f} s" if args.added else ""))
     return 0
 
 

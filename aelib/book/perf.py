@@ -7,13 +7,14 @@ from pathlib import Path
 
 import pandas as pd
 
+from aelib.book.page import plural
 from aelib.book.results import read_json
 
 # The speed targets on a 2-core CPU.
 SPEEDUP_B64 = 2.5  # MLP training, ours at batch 64 against the textbook DataLoader loop
 PEAK_FRACTION_B256 = 0.8  # MLP training at batch 256, as a fraction of the measured matmul peak
 FULL_COLD_S = 20 * 60  # `make book`, full profile, cold cache
-WARM_S = 2 * 60  # a warm rebuild, with zero trainings
+WARM_S = 60  # a warm rebuild, with zero trainings
 QUICK_PAGE_S = 60  # every notebook's quick run
 
 LOOPS = {"textbook_b64": "textbook loop, batch 64", "ours_b64": "ours, batch 64", "ours_b256": "ours, batch 256"}
@@ -113,11 +114,11 @@ def build_targets(times: dict | None) -> list[dict]:
              "verdict": verdict(full["cold_total"] <= FULL_COLD_S) if full else NOT_MEASURED}]
     for name, entry in (("full", full), ("quick", quick)):
         if entry is None:
-            rows.append({"target": f"warm rebuild, {name} profile: within {WARM_S // 60} min, no training",
+            rows.append({"target": f"warm rebuild, {name} profile: within {WARM_S} s, no training",
                          "measured": "–", "verdict": NOT_MEASURED})
             continue
         trained = len(entry["models_trained_when_warm"])
-        rows.append({"target": f"warm rebuild, {name} profile: within {WARM_S // 60} min, no training",
+        rows.append({"target": f"warm rebuild, {name} profile: within {WARM_S} s, no training",
                      "measured": f"{entry['warm_total']:.0f} s, {trained} model{'s' * (trained != 1)} trained",
                      "verdict": verdict(entry["warm_total"] <= WARM_S and trained == 0)})
     if quick:
@@ -142,6 +143,31 @@ def model_label(cfg: dict) -> str:
     if cfg.get("rate_lambda"):
         parts.append(f"λ {cfg['rate_lambda']:g}")
     return ", ".join(parts)
+
+
+def record_text(times: dict | None, profile: str = "full") -> str:
+    """Which code a profile's recorded build measured: the cold build's commit and models, the
+    models the plan gained since (trained on the same cache, timed apart) and the warm rebuild's
+    commit, so that a reader knows what the figures cover."""
+    entry = (times or {}).get(profile)
+    if not entry:
+        return f"No {profile} build is recorded yet."
+    n = len(entry.get("cold_training", [])) or entry.get("models", 0)
+    text = (f"The {profile} profile's cold build was measured at commit {entry.get('commit', 'unrecorded')} on "
+            f"{entry.get('date', 'an unrecorded date')}: {plural(n, 'model')} trained in {entry['cold_models']:,.0f} s, then "
+            f"every page.")
+    if entry.get("added_training"):
+        added = entry["added_training"]
+        text += (f" The plan has since gained {plural(len(added), 'model')}; trained on that build's cache at commit "
+                 f"{entry.get('added_commit', 'unrecorded')}, they took {entry['added_models']:,.0f} s more, so a cold "
+                 f"build of the current plan needs about {entry['cold_total'] + entry['added_models']:,.0f} s "
+                 f"({(entry['cold_total'] + entry['added_models']) / 60:.0f} min), leaving aside what its new pages "
+                 f"add besides training.")
+    if entry.get("warm_commit"):
+        jobs = entry.get("warm_jobs", 1)
+        text += (f" The warm rebuild was measured again at commit {entry['warm_commit']}, on every current page"
+                 + (f", {jobs} section pages at a time (make notebooks JOBS={jobs})." if jobs > 1 else "."))
+    return text
 
 
 def training_share(times: dict, profile: str = "full", top: int = 6) -> tuple[pd.DataFrame, dict]:
@@ -180,7 +206,8 @@ def read_timings(timings_dir: str | Path) -> pd.DataFrame:
 
 
 def training_efficiency(times: dict, peak_gflops: float, profile: str = "full") -> tuple[pd.DataFrame, dict]:
-    """How much of the matmul peak each training of the cold build used: its floating-point work
+    """How much of the matmul peak each training of the cold build used (and of the models added
+    to the plan since, trained on its cache: `measure_build.py --added`): its floating-point work
     (aelib.bench.train_flops_per_image, times training images, times epochs) over its seconds,
     over the peak; the total is FLOP-weighted (all the work over all the seconds). Validation
     passes are not counted as work, so the figures are slightly low."""
@@ -190,7 +217,7 @@ def training_efficiency(times: dict, peak_gflops: float, profile: str = "full") 
     entry = check_build(times)[profile]
     _need(entry, ("cold_training",), f"build_times.json's {profile!r} entry")
     rows, flops_per_image = [], {}
-    for r in entry["cold_training"]:
+    for r in entry["cold_training"] + entry.get("added_training", []):
         cfg = TrainConfig.from_dict(r["config"])
         shape = (cfg.model, cfg.latent, cfg.hidden, cfg.channels)
         if shape not in flops_per_image:

@@ -70,9 +70,24 @@ def _learning_rate(p):  # 02: one run per rate, every epoch kept (a diverged run
     return main + [Job(j.config.replace(seed=sd)) for j in main for sd in spread_seeds(p) if sd != p["seed"]]
 
 
-def _latent_size(p):  # 03: one MLP per code size, then the live demo's MLP with a 2-number code
-    return [*(Job(recipe(p, latent=k)) for k in check_int_list("latents", p["latents"], lo=1, hi=MAX_LATENT)),
+def sweep_seeds(p, latent: int) -> list[int]:
+    """03: the seeds trained at one code size: the page's own, then the spread seeds for codes up
+    to spread_max_latent (larger ones cost too much to train more than once)."""
+    (cap,) = check_int_list("spread_max_latent", [p["spread_max_latent"]], lo=0)
+    return [p["seed"], *(sd for sd in spread_seeds(p) if sd != p["seed"] and latent <= cap)]
+
+
+def _latent_size(p):  # 03: one MLP per code size and seed, then the live demo's MLP with a 2-number code
+    latents = check_int_list("latents", p["latents"], lo=1, hi=MAX_LATENT)
+    return [*(Job(recipe(p, latent=k, seed=sd)) for k in latents for sd in sweep_seeds(p, k)),
             Job(recipe(p, latent=2))]
+
+
+def _thirty_numbers(p):  # 03b: the shared recipe's MLP and conv at the 2006 paper's code size, and our deep recipe
+    from aelib.book.hinton2006 import LATENT as k  # the paper's table is for this code size only
+    deep = recipe(p, model="deep", latent=k, hidden=p["deep_hidden"], epochs=p["deep_epochs"], lr=p["deep_lr"],
+                  batch_size=p["deep_batch_size"])
+    return [Job(recipe(p, latent=k)), Job(recipe(p, model="conv", latent=k)), Job(deep)]
 
 
 def _foreign_images(p):  # 04: the given model kind at each code size
@@ -95,6 +110,7 @@ def _compression_ratio(p):  # 05: the report's MLPs
 
 
 JOBS = {"01_epochs": _epochs, "02_learning_rate": _learning_rate, "03_latent_size": _latent_size,
+        "03b_thirty_numbers": _thirty_numbers,
         "04_foreign_images": _foreign_images, "05_compression_ratio": _compression_ratio,
         "06_conv_vs_linear": _conv_vs_linear}
 

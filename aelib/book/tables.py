@@ -181,11 +181,39 @@ def column(table: pd.DataFrame, name: str) -> list:
     return [None if pd.isna(v) else float(v) for v in table[name]]
 
 
+def latent_seeds(runs: dict, train: torch.Tensor, test: torch.Tensor) -> pd.DataFrame:
+    """Section 3, per code size ({latent: [run at each seed]}): the squared error per image on
+    training and on test images, mean over the seeds and its lowest and highest (equal with one
+    seed)."""
+    rows = []
+    for k, seeds in runs.items():
+        se = {name: [float(metrics.se_per_image(x, metrics.reconstruct(r.model(), x)).mean()) for r in seeds]
+              for name, x in (("train", train), ("test", test))}
+        rows.append({"latent": k, "seeds": len(seeds),
+                     **{f"se {n} {stat}": f(v) for n, v in se.items()
+                        for stat, f in (("mean", lambda v: sum(v) / len(v)), ("lo", min), ("hi", max))}})
+    return pd.DataFrame(rows).set_index("latent")
+
+
+def seed_margin(seeds: pd.DataFrame, fallback: float) -> tuple[float, str]:
+    """The relative gap below which two code sizes count as within noise: the largest relative
+    seed range of test error among the sizes trained at several seeds, or `fallback` where none
+    was; with a sentence saying which."""
+    several = seeds[seeds["seeds"] > 1]
+    if several.empty:
+        return fallback, f"with one training per code size, gaps under {fallback:.0%} of the error count as within noise"
+    rel = (several["se test hi"] - several["se test lo"]) / several["se test mean"]
+    n = int(several["seeds"].min())
+    return float(rel.max()), (f"each code size up to {several.index.max():,} was trained with {n} seeds; gaps smaller "
+                              f"than the largest seed-to-seed range, {rel.max():.1%} of the error (at code "
+                              f"{rel.idxmax():,}), count as within noise")
+
+
 def latent_columns(table: pd.DataFrame) -> pd.DataFrame:
     """Section 3's printed columns: few enough to fit the text column, named for a reader."""
     names = {"ratio": "ratio", "ratio (report)": "ratio (report)", "se_per_image train": "SE train",
-             "se_per_image test": "SE test", "gap": "gap", "PCA se_per_image test": "PCA SE test",
-             "psnr test": "PSNR test", "difference test": "difference test"}
+             "se_per_image test": "SE test", "seed range": "seed range", "gap": "gap",
+             "PCA se_per_image test": "PCA SE test", "difference test": "difference test"}
     return table[[c for c in names if c in table.columns]].rename(columns=names)
 
 

@@ -112,17 +112,16 @@ def encode(args) -> str:
 def decode(args) -> str:
     from PIL import Image
     from aelib.compress import codec as C
-    from aelib.compress.fileformat import MissingModel, read_header
+    from aelib.compress.fileformat import MissingModel
     from aelib.compress.rd import to_uint8
     from aelib.store import atomic_write
     blob = _read_file(args.input)
-    header = read_header(blob)
     try:
-        codec = C.for_key(header.key, args.cache_dir)
+        codec, q = C.for_file(blob, args.cache_dir)
     except MissingModel as e:
         raise MissingModel(f"{e}: encode the image again with this cache, or point --cache-dir at the "
                              f"cache that encoded it; if that cache lost the model, {HOW_TO_TRAIN}") from None
-    x_hat = codec.decompress(blob)
+    x_hat = codec.synthesis(q)
     pixels = to_uint8(x_hat).numpy()  # (N, 28, 28)
     targets = [args.output] if len(pixels) == 1 else [args.output / f"{i:05d}.png" for i in range(len(pixels))]
     if len(pixels) > 1 and args.output.exists() and not args.output.is_dir():
@@ -135,10 +134,10 @@ def decode(args) -> str:
 
 
 def info(args) -> str:
-    from aelib.compress.fileformat import VERSION, read_header
+    from aelib.compress.fileformat import read_header
     blob = _read_file(args.input)
     h = read_header(blob)
-    return (f"{args.input}: aelib format {VERSION}, model key {h.key.hex()}, {h.count} image(s), "
+    return (f"{args.input}: aelib format {h.version}, model key {h.key.hex()}, {h.count} image(s), "
             f"{len(blob)} bytes = {h.size} header + {len(blob) - h.size} payload")
 
 

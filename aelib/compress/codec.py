@@ -24,8 +24,8 @@ import torch
 from torch import nn
 
 from aelib.compress import entropy
-from aelib.compress.fileformat import (KEY_BYTES, MAX_IMAGES, SLACK_BITS, VERSION, CorruptFile, Header,
-                                       MissingModel, check_byte, read_header)
+from aelib.compress.fileformat import (KEY_BYTES, MAX_IMAGES, SLACK_BITS, CorruptFile, MissingModel, read_header,
+                                       write_header)
 from aelib.config import TrainConfig
 from aelib.data import Dataset, split, to_float
 from aelib.models import update_digest
@@ -35,6 +35,9 @@ from aelib.train import Run
 
 SYNTH_BLOCK = 64  # g_s always runs on blocks of exactly this many codes (see `Codec.synthesis`)
 ANALYSIS_BATCH = 2048
+# The codec record's own version, hashed into every codec's key: not the file format's version
+# (fileformat.VERSION), so that files of every version still find the codecs that made them.
+RECORD_FORMAT = 1
 
 
 # --- the codec ---------------------------------------------------------------------------------
@@ -60,7 +63,7 @@ class CodecSpec:
 
     def spec_id(self, data_sha256: str) -> str:
         blob = json.dumps({"run": cache_key(self.config, data_sha256), "step": float(self.step),
-                           "format": VERSION}, sort_keys=True)
+                           "format": RECORD_FORMAT}, sort_keys=True)
         return hashlib.sha256(blob.encode()).hexdigest()
 
 
@@ -73,14 +76,21 @@ class Codec:
     model: nn.Module  # on the CPU, in eval mode
 
     @cached_property
-    def key(self) -> bytes:
-        """Names this exact codec: the run's cache key, the step, the table and the decoder's
-        weights themselves (so a file never decodes with a network trained again differently)."""
+    def digest(self) -> bytes:
+        """sha256 of this exact codec: the run's cache key, the step, the table and the decoder's
+        weights themselves (so a file never decodes with a network trained again differently).
+        A file's check is bound to all of it."""
         h = hashlib.sha256(json.dumps({"run": cache_key(self.spec.config, self.data_sha256),
-                                       "step": float(self.step), "format": VERSION}, sort_keys=True).encode())
+                                       "step": float(self.step), "format": RECORD_FORMAT}, sort_keys=True).encode())
         h.update(self.table.digest())
         update_digest(h, self.model, "g_s")
-        return h.digest()[:KEY_BYTES]
+        return h.digest()
+
+    @property
+    def key(self) -> bytes:
+        """The digest's first bytes, as a version-1 file names its codec: they name the codec's
+        file in the cache (a version-2 file names only the first of them)."""
+        return self.digest[:KEY_BYTES[1]]
 
     # -- the two halves of the network, and the quantizer
     @torch.inference_mode()
@@ -111,8 +121,7 @@ class Codec:
 
     # -- bytes
     def compress_symbols(self, q: np.ndarray) -> bytes:
-        header = Header(self.key, len(q), 0, 0).prefix()
-        return header + bytes([check_byte(header, q)]) + entropy.encode(q, self.table)
+        return write_header(self.digest, q) + entropy.encode(q, self.table)
 
     def compress(self, x: torch.Tensor) -> bytes:
         """All images of x (N, 1, 28, 28) as one file (one header, one range-coded stream)."""
@@ -127,8 +136,9 @@ class Codec:
 
     def decompress_symbols(self, blob: bytes) -> np.ndarray:
         h = read_header(blob)
-        if h.key != self.key:
-            raise MissingModel(f"made with model key {h.key.hex()}, but this codec's key is {self.key.hex()}")
+        if h.key != self.digest[:len(h.key)]:
+            raise MissingModel(f"made with model key {h.key.hex()}, but this codec's key is "
+                               f"{self.digest[:len(h.key)].hex()}")
         payload = blob[h.size:]
         if h.count * self.table.min_bits() > 8 * len(payload) + SLACK_BITS:
             raise CorruptFile(f"damaged or truncated: {h.count} images cannot fit in {len(payload)} bytes")
@@ -136,8 +146,9 @@ class Codec:
             q = entropy.decode(payload, self.table, h.count)
         except entropy.EntropyError as e:
             raise CorruptFile(f"damaged or truncated: {e}") from None
-        if check_byte(h.prefix(), q) != h.check:
-            raise CorruptFile("damaged or truncated: the decoded data fails the file's check byte")
+        if h.expected_check(self.digest, q) != h.check:
+            other = ", or made by another codec whose key begins the same" if h.version > 1 else ""
+            raise CorruptFile(f"damaged or truncated{other}: the decoded data fails the file's check")
         return q
 
     def decompress(self, blob: bytes) -> torch.Tensor:
@@ -186,7 +197,7 @@ def _codec_dir(cache_dir) -> Path:
 
 def save(codec: Codec, cache_dir) -> Path:
     path = _codec_dir(cache_dir) / f"{codec.spec.spec_id(codec.data_sha256)[:16]}-{codec.key.hex()}.npz"
-    meta = {"format": VERSION, "config": codec.spec.config.to_dict(), "data_sha256": codec.data_sha256,
+    meta = {"format": RECORD_FORMAT, "config": codec.spec.config.to_dict(), "data_sha256": codec.data_sha256,
             "rel_step": codec.spec.step, "step": codec.step}
     buf = io.BytesIO()
     np.savez(buf, meta=np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8), lo=codec.table.lo,
@@ -237,8 +248,43 @@ def for_spec(spec: CodecSpec, run: Run, data: Dataset, cache_dir, y_train: torch
 
 
 def for_key(key: bytes, cache_dir) -> Codec:
-    """The cached codec whose key a file's header names; MissingModel if there is none."""
+    """The cached codec whose key (`Codec.key`) is `key`; MissingModel if there is none."""
     paths = sorted(_codec_dir(cache_dir).glob(f"*-{key.hex()}.npz"))
     if not paths:
         raise MissingModel(f"no codec with model key {key.hex()} in the cache {cache_dir}")
     return _load_file(paths[0], cache_dir)
+
+
+def for_file(blob: bytes, cache_dir) -> tuple[Codec, np.ndarray]:
+    """The cached codec that made the file `blob`, and the integers (N, D) it decodes to. The
+    header names the first byte(s) of the codec's key, which several cached codecs may share:
+    each of them decodes the file, and the one whose result passes the file's check (bound to
+    its whole digest) made it. No such codec: MissingModel, or CorruptFile when every candidate
+    is there and fails the check."""
+    h = read_header(blob)
+    paths = [p for p in sorted(_codec_dir(cache_dir).glob("*-*.npz")) if p.stem.split("-")[1].startswith(h.key.hex())]
+    if not paths:
+        raise MissingModel(f"no codec with model key {h.key.hex()} in the cache {cache_dir}")
+    passed, missing, failed = [], [], []
+    for path in paths:
+        try:
+            codec = _load_file(path, cache_dir)
+        except (OSError, ValueError, KeyError) as e:  # its network left the cache, or a damaged codec file
+            missing.append(e if isinstance(e, MissingModel) else f"the codec file {path.name} is unreadable ({e})")
+            continue
+        try:
+            passed.append((codec, codec.decompress_symbols(blob)))
+        except CorruptFile as e:
+            failed.append(e)
+    if len({c.digest for c, _ in passed}) == 1:  # one codec (perhaps stored twice)
+        return passed[0]
+    if passed:  # two codecs agreeing on this file's key byte and check: about once in 2^24 pairs
+        raise CorruptFile(f"the file passes its check with {len(passed)} cached codecs of model key {h.key.hex()} "
+                          f"({', '.join(c.spec.name for c, _ in passed)}): decode it with the codec that made it")
+    if missing:  # the file may be one of theirs
+        raise MissingModel(f"{missing[0]}" + (f" (and {len(failed)} other codec(s) of model key {h.key.hex()} "
+                                              f"fail the file's check)" if failed else ""))
+    if len(failed) == 1:
+        raise failed[0]
+    raise CorruptFile(f"damaged or truncated, or made by a codec this cache does not hold: none of the {len(failed)} "
+                      f"cached codecs of model key {h.key.hex()} decodes it to data that passes its check")

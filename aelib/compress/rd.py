@@ -5,7 +5,7 @@ A point is a dict {codec, setting, bpp, psnr, ssim, ...}: bpp is bits per pixel 
 one file per image (8 * mean bytes / 784); psnr and ssim are means over the test images of
 what the decoder gives back, as 8-bit pixels (what a PNG of the output holds). Beside them:
 - bpp_payload: the same without headers and containers (aelib.compress.stdcodecs says what each drops;
-  for ours, the 8-byte header);
+  for ours, the file's header, fileformat.ONE_IMAGE_HEADER bytes);
 - bpp_stream: the whole test set as one file (ours: one header, one range-coded stream; gzip and
   xz: the raw pixels of all images as one stream);
 - bpp_entropy (ours): the probability model's own estimate, -log2 p(q) averaged over images.
@@ -21,7 +21,7 @@ import torch
 from aelib import metrics
 from aelib.compress import stdcodecs
 from aelib.compress.codec import Codec
-from aelib.compress.fileformat import read_header
+from aelib.compress.fileformat import VERSION, read_header
 from aelib.data import to_float
 from aelib.store import as_store, cached
 
@@ -134,6 +134,7 @@ def evaluate_ours(specs: list, data, x: torch.Tensor, cache_dir, device=None, ru
             latents[key] = C.training_latents(run.model(device="cpu"), data, spec.config)  # one pass per model
         codec = C.for_spec(spec, run, data, cache_dir, latents.get(key))
         codecs[spec.name] = codec
-        points.append(cached(store, "rdpoints", {"spec": spec.spec_id(data.sha256), "codec": codec.key.hex()},
-                             lambda: ours_point(codec, x), tensors=(x,)))
+        # the file format too: a point's bytes are files' bytes, and change with it
+        parts = {"spec": spec.spec_id(data.sha256), "codec": codec.key.hex(), "file_format": VERSION}
+        points.append(cached(store, "rdpoints", parts, lambda: ours_point(codec, x), tensors=(x,)))
     return points, codecs

@@ -28,7 +28,7 @@ def summary(m) -> dict:
         "best_setting": best["setting"], "best_latent": best["latent"], "best_bytes_file": best["bytes"],
         "best_bytes_stream": best["bytes_stream"], "best_bytes_entropy": best["bytes_entropy"],
         "best_psnr": best["psnr"], "best_ssim": best["ssim"], "best_ratio_floats": ratio.PIXELS / best["latent"],
-        "best_ratio_file": ratio.IMAGE_BYTES / best["bytes"],
+        "best_ratio_file": ratio.IMAGE_BYTES / best["bytes"], "header_share": ONE_IMAGE_HEADER / best["bytes"],
         "webp_low_bytes": webp_low["bytes"], "webp_low_psnr": webp_low["psnr"],
         "avif_low_setting": avif_low["setting"], "avif_low_psnr": avif_low["psnr"],
         "avif_low_bytes": avif_low["bytes"], "avif_low_payload": avif_low["bytes_payload"],

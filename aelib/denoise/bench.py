@@ -4,6 +4,9 @@ tuned, and the paired comparisons its page reads.
 Networks (each name -> {noise factor: TrainConfig}):
 - `dae-conv`, `dae-mlp`: denoising autoencoders, trained on noisy inputs with the clean digits as
   targets (`dae_configs`);
+- `dae-conv-blind`, `dae-conv-cond` (with `variants`): the convolutional one trained once across
+  the factors, blind or told the noise level (aelib.denoise.conditional), for `variant_epochs`,
+  beside `dae-conv`, which is trained the page's way (`dae_training`);
 - `ae-conv`, `ae-mlp`: the report's models, trained on clean digits;
 - `ae-conv-dae-code`: the clean-trained convolutional model with the denoising one's code size and
   widths, the control that separates "trained on noise" from "a larger code" (absent when
@@ -27,7 +30,8 @@ from aelib.noise import check_noise_kind
 from aelib.runs import cache_key
 from aelib.train import Run
 
-DAE_TRAINING = ("each", "range", "fixed")
+DAE_TRAINING = ("each", "range", "conditional", "fixed")
+VARIANTS = {"range": "dae-conv-blind", "conditional": "dae-conv-cond"}  # the one-model trainings shown beside dae-conv
 CONTROL = "ae-conv-dae-code"
 
 
@@ -46,16 +50,22 @@ def dae_configs(base: TrainConfig, factors: Sequence[float], kind: str, training
     - "each": one model per test factor, trained at that factor;
     - "range": one model for every factor, each training image's factor drawn uniformly from
       [0, the largest test factor] (a blind denoiser: it is never told the factor);
+    - "conditional": as "range", but the model is told each image's factor (convolutional
+      models only: `base.model` becomes "cond");
     - "fixed": one model for every factor, trained at `dae_noise`."""
     kind = check_noise_kind(kind)
     if training not in DAE_TRAINING:
         raise ValueError(f"dae_training must be one of {list(DAE_TRAINING)}, got {training!r}")
     (dae_noise,) = check_float_list("dae_noise", [dae_noise], 0.0, 1.0)
     factors = check_float_list("noise_factors", list(factors), 0.0, 1.0)
-    if training == "range":
+    if training in ("range", "conditional"):
         if max(factors) == 0:
-            raise ValueError("dae_training 'range' trains across [0, the largest noise factor], and every factor is 0")
-        one = base.replace(train_noise=max(factors), noise_kind=kind, noise_range=True)
+            raise ValueError(f"dae_training {training!r} trains across [0, the largest noise factor], and every "
+                             f"factor is 0")
+        if training == "conditional" and base.model != "conv":
+            raise ValueError(f"dae_training 'conditional' needs a convolutional model, got {base.model!r}")
+        one = base.replace(train_noise=max(factors), noise_kind=kind, noise_range=True,
+                           model="cond" if training == "conditional" else base.model)
         return dict.fromkeys(factors, one)
     if training == "each" and min(factors) == 0:
         raise ValueError("dae_training 'each' trains one model per factor, and a factor of 0 would train on "
@@ -67,9 +77,11 @@ def dae_configs(base: TrainConfig, factors: Sequence[float], kind: str, training
 
 def network_configs(base: TrainConfig, factors: Sequence[float], kind: str, conv_latent: int, mlp_latent: int,
                     channels: Sequence[int], dae_latent: int, dae_channels: Sequence[int], training: str = "each",
-                    dae_noise: float = 0.3) -> dict[str, dict[float, TrainConfig]]:
+                    dae_noise: float = 0.3, variant_epochs: int | None = None) -> dict[str, dict[float, TrainConfig]]:
     """Every network of the benchmark, from the page's parameters only (`base` is its recipe).
-    The MLPs share one code size, so that pair differs in its training inputs alone."""
+    The MLPs share one code size, so that pair differs in its training inputs alone. With
+    `variant_epochs`, the blind and the noise-conditional convolutional models are added, trained
+    that many epochs (except the one that `training` already makes `dae-conv`)."""
     factors = check_float_list("noise_factors", list(factors), 0.0, 1.0)
     conv = base.replace(model="conv", latent=conv_latent, channels=tuple(channels))
     dae_conv = base.replace(model="conv", latent=dae_latent, channels=tuple(dae_channels))
@@ -78,6 +90,10 @@ def network_configs(base: TrainConfig, factors: Sequence[float], kind: str, conv
                "dae-mlp": dae_configs(mlp, factors, kind, training, dae_noise),
                "ae-conv": dict.fromkeys(factors, conv),
                "ae-mlp": dict.fromkeys(factors, mlp)}
+    if variant_epochs is not None:
+        for how, name in VARIANTS.items():
+            if how != training:
+                configs[name] = dae_configs(dae_conv.replace(epochs=variant_epochs), factors, kind, how)
     if dae_conv != conv:
         configs[CONTROL] = dict.fromkeys(factors, dae_conv)
     return configs
@@ -91,9 +107,11 @@ def distinct_configs(configs: Mapping[str, Mapping[float, TrainConfig]]) -> list
 def networks(configs: Mapping[str, Mapping[float, TrainConfig]], runs: Mapping[TrainConfig, Run]
              ) -> dict[str, dict[float, nn.Module]]:
     """{name: {factor: config}} -> {name: {factor: trained model on the CPU}}, one model per
-    distinct config (a config shared by factors or names is one model)."""
+    distinct config (a config shared by factors or names is one model); a model told the noise
+    level is given each factor (`at_level`)."""
     models = {cfg: runs[cfg].model() for cfg in distinct_configs(configs)}
-    return {name: {f: models[cfg] for f, cfg in per_f.items()} for name, per_f in configs.items()}
+    return {name: {f: models[cfg].at_level(f) if getattr(models[cfg], "takes_level", False) else models[cfg]
+                   for f, cfg in per_f.items()} for name, per_f in configs.items()}
 
 
 def describe_configs(configs: Mapping[str, Mapping[float, TrainConfig]], data_sha256: str) -> dict:

@@ -205,3 +205,23 @@ def noisy_training_helps(noise, equal_gain, equal_ci, code_gain, code_ci, dae_la
     return by_factor(claim, noise, states, "training on noise helps", "training on noise hurts",
                      "the 95% interval includes 0",
                      numbers + f"; mean per-image differences over {n_images:,} test digits")
+
+
+ONE_MODEL_DB = 0.2  # how close one model for every level must come to the per-level models, in PSNR
+
+
+def one_model_claim(name: str, tolerance_db: float = ONE_MODEL_DB) -> str:
+    return f"{name}, one model for every noise level, comes within {tolerance_db:g} dB of one model per level"
+
+
+def one_model_suffices(name: str, noise, gain, ci, n_images: int, tolerance_db: float = ONE_MODEL_DB) -> Verdict:
+    """Ours: one denoiser trained across the noise levels (`name`) comes within `tolerance_db`
+    of one model per level at every factor. `gain`: its PSNR minus the per-level models', paired
+    mean differences with 95% half-widths. A factor is met when the interval lies above
+    -tolerance_db, missed when below, within noise when it straddles it."""
+    claim = one_model_claim(name, tolerance_db)
+    states = [band_order(g - h, g + h, -tolerance_db, -tolerance_db) for g, h in zip(gain, ci)]
+    return by_factor(claim, noise, states, "within the tolerance", "short of it", "the 95% interval straddles the mark",
+                     "PSNR against the per-level models " + ", ".join(f"{g:+.2f} ± {h:.2f} dB at {f:g}" for f, g, h
+                                                                      in zip(noise, gain, ci))
+                     + f", over {n_images:,} test digits")

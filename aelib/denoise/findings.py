@@ -141,7 +141,26 @@ def bench_verdicts(result: Evaluation, p: Mapping) -> dict[str, claims.Verdict]:
             "noisy_training": claims.noisy_training_helps(
                 result.noise, equal["gain"], equal["ci"], None if code is None else code["gain"],
                 None if code is None else code["ci"], p["dae_latent"], p["conv_latent"], equal["n_images"],
-                p["channels"], p["dae_channels"])}
+                p["channels"], p["dae_channels"]),
+            **one_model_verdicts(result, p)}
+
+
+def one_model_verdicts(result: Evaluation, p: Mapping) -> dict[str, claims.Verdict]:
+    """The blind and the noise-conditional models against the per-level ones: {"blind": ...,
+    "conditional": ...}, "cannot tell" where the page lacks either side."""
+    out = {}
+    for key, how in (("blind", "range"), ("conditional", "conditional")):
+        name = bench.VARIANTS[how]
+        claim = claims.one_model_claim(name)
+        if p["dae_training"] != "each":
+            out[key] = claims.Verdict(claim, claims.CANNOT, f"dae_training is {p['dae_training']!r}: no model per "
+                                                            f"level to compare with")
+        elif name not in result.outputs:
+            out[key] = claims.Verdict(claim, claims.CANNOT, "not trained in this execution (variants is false)")
+        else:
+            g = bench.gains(result, name, "dae-conv")
+            out[key] = claims.one_model_suffices(name, result.noise, g["gain"], g["ci"], g["n_images"])
+    return out
 
 
 def noise_bias(clean: torch.Tensor, factors: Sequence[float], seed: int, kind: str) -> list[float]:
@@ -183,6 +202,9 @@ def bench_glue(result: Evaluation, p: Mapping, tuned: Mapping[str, dict], bias: 
         "dae_training_text": {"range": f"one model for every factor, each training image with its own factor drawn "
                                        f"uniformly from 0 to {max(noise):g}: it is never told the factor",
                               "each": "one model per noise factor, trained at that factor",
+                              "conditional": f"one model for every factor, each training image with its own factor "
+                                             f"drawn uniformly from 0 to {max(noise):g} and given to the model as a "
+                                             f"second input channel",
                               "fixed": f"one model for every factor, trained at f = {p['dae_noise']:g}"}[p["dae_training"]],
         "control_text": (f"{bench.CONTROL} is the control: the convolutional model trained on clean digits with the "
                          f"denoising model's code of {p['dae_latent']} and its widths, so that comparing it with "
@@ -199,6 +221,7 @@ def bench_glue(result: Evaluation, p: Mapping, tuned: Mapping[str, dict], bias: 
         "best_text": "; ".join(f"{b} at {where(noise, [f for f, x in zip(noise, best) if x == b])}"
                                for b in dict.fromkeys(best)),
         "bias_text": bias_text, "clip_text": clip_text,
+        "variant_epochs": p["variant_epochs"], "one_model_db": claims.ONE_MODEL_DB,
         "sec_bm3d": result.scores("bm3d").seconds_per_image,
         "sec_dae": result.scores("dae-conv").seconds_per_image,
     }

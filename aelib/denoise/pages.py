@@ -105,6 +105,9 @@ def bench_params(p: dict) -> dict:
     q["dae_latent"] = _int("dae_latent", p["dae_latent"], 1, MAX_LATENT)
     q["dae_channels"] = tuple(_ints_in_order("dae_channels", p["dae_channels"]))
     (q["dae_noise"],) = check_float_list("dae_noise", [p["dae_noise"]], 0.0, 1.0)
+    if not isinstance(p["variants"], bool):
+        raise TypeError(f"variants must be true or false, got {p['variants']!r}")
+    q["variant_epochs"] = _int("variant_epochs", p["variant_epochs"], 1, 10_000)
     for name, hi in (("n_val", 10_000), ("n_val_slow", 10_000), ("slow_subset", 10_000), ("workers", 64)):
         q[name] = bench.check_count(name, p[name], hi)
     return q
@@ -114,7 +117,8 @@ def bench_configs(p: dict) -> dict[str, dict[float, TrainConfig]]:
     """Every network of the benchmark, from this page's own parameters."""
     q = bench_params(p)
     return bench.network_configs(recipe(p), q["noise_factors"], q["noise_kind"], q["conv_latent"], q["mlp_latent"],
-                                 q["channels"], q["dae_latent"], q["dae_channels"], p["dae_training"], q["dae_noise"])
+                                 q["channels"], q["dae_latent"], q["dae_channels"], p["dae_training"], q["dae_noise"],
+                                 q["variant_epochs"] if p["variants"] else None)
 
 
 @register(BENCH)

@@ -36,6 +36,8 @@ THROUGHPUT = {
     "mlp": {1: 27_700, 16: 26_800, 32: 28_400, 128: 21_800, 512: 13_500, 1024: 11_700, 2048: 7_300,
             16384: 840},
     "conv": {16: 13_400, 32: 14_100, 64: 11_200, 128: 11_800, 512: 6_600},
+    "deep": {30: 5_000},  # hidden 1000, batch 128: the 2006 paper's widths (03b_thirty_numbers)
+    "cond": {128: 11_800, 512: 6_600},  # the conv model's figures: one more input channel costs little
     "rate": {32: 9_500},
 }
 TRAIN_IMAGES = 60_000  # every MNIST-format set's training split (config.py checks sizes against it)
