@@ -300,7 +300,7 @@ def _glue(small, kind="gaussian", median_best=True, control=True):
     median = {f: replace(d, psnr=d.psnr + shift) for f, d in result.outputs["median"].items()}
     result = replace(result, kind=kind, outputs={**result.outputs, "median": median})
     p = {"dae_latent": 512, "conv_latent": 64, "mlp_latent": 128, "dae_training": "each", "dae_noise": 0.3,
-         "n_val": 300, "n_val_slow": 10, "channels": (16, 32, 32), "dae_channels": (16, 32, 32)}
+         "n_val": 300, "n_val_slow": 10, "channels": (16, 32, 32), "dae_channels": (16, 32, 32), "variant_epochs": 10}
     tuned = {"median": {"values": {0.2: 3, 0.5: 5}}}
     return findings.bench_glue(result, p, tuned, [0.05, 0.2], findings.bench_verdicts(result, p))
 
@@ -378,13 +378,17 @@ def test_report_prose_reads_for_every_branch(mnist, seeds, dead, dataset):
 # ---- the pages' parameters ---------------------------------------------------------------------------
 
 def test_benchmark_page_trains_what_its_own_parameters_say():
-    jobs = page_jobs(pages.BENCH, {"conv_latent": 32, "mlp_latent": 20, "channels": "[8, 16]", "dae_latent": 40,
-                                   "dae_training": "range", "noise_factors": "[0.1, 0.3]"})
+    params = {"conv_latent": 32, "mlp_latent": 20, "channels": "[8, 16]", "dae_latent": 40, "dae_training": "range",
+              "noise_factors": "[0.1, 0.3]", "variants": False}
+    jobs = page_jobs(pages.BENCH, params)
     got = {(j.config.model, j.config.latent, j.config.channels if j.config.model == "conv" else None,
             j.config.train_noise) for j in jobs}
     assert got == {("conv", 40, (16, 32, 32), 0.3), ("mlp", 20, None, 0.3), ("conv", 32, (8, 16), 0.0),
                    ("mlp", 20, None, 0.0), ("conv", 40, (16, 32, 32), 0.0)}
     assert all(j.config.dataset == "mnist" for j in jobs)
+    more = {j.config for j in page_jobs(pages.BENCH, {**params, "variants": True, "variant_epochs": 3})} - {
+        j.config for j in jobs}
+    assert [(c.model, c.latent, c.epochs, c.noise_range) for c in more] == [("cond", 40, 3, True)]  # range is dae-conv
 
 
 def test_report_page_trains_each_model_at_every_seed():
