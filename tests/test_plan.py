@@ -59,8 +59,8 @@ def test_estimates_follow_the_measured_table_and_scale_with_the_work():
     assert THROUGHPUT["mlp"][128] > images_per_second("mlp", 256) > THROUGHPUT["mlp"][512]  # log-log between
     assert images_per_second("mlp", 32768) == pytest.approx(THROUGHPUT["mlp"][16384] / 2)  # beyond: 1/size
     assert images_per_second("rate", 8) == pytest.approx(THROUGHPUT["rate"][32])  # below: the smallest size's figure
-    full = TrainConfig(latent=128, lr=1e-3)  # 10 epochs on 50,000 images: recorded 20-25 s on this machine
-    assert 20 < estimate_seconds(full) < 30
+    full = TrainConfig(latent=128, lr=1e-3)  # 10 epochs on 50,000 images: 36-45 s in the record of 2026-11-28
+    assert 35 < estimate_seconds(full) < 45
     no_val = dict(val_size=1)
     assert estimate_seconds(full.replace(epochs=20, **no_val)) == pytest.approx(
         2 * estimate_seconds(full.replace(**no_val)), rel=1e-3)
@@ -73,7 +73,7 @@ def test_the_plan_puts_the_longest_first_and_says_how_long(data, tmp_path):
     assert [j.config.latent for j in todo.todo] == [16384, 64, 16]
     assert list(todo.seconds) == sorted(todo.seconds, reverse=True)
     text = todo.summary()
-    assert text.startswith("3 models needed, 0 already in") and "3 to train: about 1" in text  # ~11 min
+    assert text.startswith("3 models needed, 0 already in") and "3 to train: about 2" in text  # ~21 min
     assert todo.wall_seconds(slots=3) == todo.seconds[0]  # the longest bounds it
 
 

@@ -25,20 +25,21 @@ from aelib.runs import holds, load_run, run_path, save_run  # the run store: pla
 from aelib.store import as_store
 from aelib.train import Run, train
 
-# Training images per second at batch 64 on the book's 2-core CPU (torch 2.13.0, 2 threads), by
-# model kind and code size. Source: the full profile's cold build of 2026-11-24
-# (measurements/build_times.json, "cold_training": each run's summed epoch times, 50,000 images
-# per epoch); 1024 and 2048 from the quick profile's build (10,000 images). Where a size was
-# trained several times (noise factors, learning rates) the median. Batch 256 ran 25-30% faster
-# (measurements/bench.json), so larger batches are estimated pessimistically; so is a GPU, and
-# the ETA shown while training corrects itself from the measured progress.
+# Training images per second at batch 64 on the book's 2-core CPU (torch 2.14.1, 2 threads), by
+# model kind and code size. Source: the full profile's cold build of 2026-11-28 and the models
+# added to it that day (measurements/build_times.json, "cold_training" and "added_training": each
+# run's summed epoch times, 50,000 images per epoch; where a size was trained several times, the
+# median); mlp 1024 and 2048 from the quick profile's build of 2026-11-24 (torch 2.13.0, 10,000
+# images), the only measurements of those sizes. "deep" is its own page's batch of 128. Batch 256
+# runs faster (measurements/bench.json), so larger batches are estimated pessimistically; so is a
+# GPU, and the ETA shown while training corrects itself from the measured progress.
 THROUGHPUT = {
-    "mlp": {1: 27_700, 16: 26_800, 32: 28_400, 128: 21_800, 512: 13_500, 1024: 11_700, 2048: 7_300,
-            16384: 840},
-    "conv": {16: 13_400, 32: 14_100, 64: 11_200, 128: 11_800, 512: 6_600},
-    "deep": {30: 5_000},  # hidden 1000, batch 128: the 2006 paper's widths (03b_thirty_numbers)
-    "cond": {128: 11_800, 512: 6_600},  # the conv model's figures: one more input channel costs little
-    "rate": {32: 9_500},
+    "mlp": {1: 12_300, 2: 12_500, 16: 19_000, 30: 11_600, 32: 11_600, 128: 13_800, 512: 10_600, 1024: 11_700,
+            2048: 7_300, 16384: 470},
+    "conv": {16: 7_100, 30: 6_800, 32: 6_300, 64: 6_200, 128: 5_400, 512: 3_500},
+    "deep": {30: 6_200},  # hidden 1000, batch 128: the 2006 paper's widths (03b_thirty_numbers)
+    "cond": {512: 3_750},
+    "rate": {32: 5_700, 64: 4_800},
 }
 TRAIN_IMAGES = 60_000  # every MNIST-format set's training split (config.py checks sizes against it)
 EVAL_COST = 1 / 3  # a validation image (forward only) costs about a third of a training image
