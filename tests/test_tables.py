@@ -10,7 +10,7 @@ from aelib.book import tables
 class _Scaled(nn.Module):  # a "model" whose reconstruction is the input times a factor
     def __init__(self, factor):
         super().__init__()
-        self.factor = nn.Parameter(torch.tensor(float(factor)))
+        self.factor = nn.Parameter(torch.tensor(float(factor)), requires_grad=False)
 
     def forward(self, x):
         return x * self.factor
@@ -18,7 +18,7 @@ class _Scaled(nn.Module):  # a "model" whose reconstruction is the input times a
 
 class _Run:
     def __init__(self, factor):
-        self.factor = nn.Parameter(torch.tensor(float(factor)))
+        self.factor = nn.Parameter(torch.tensor(float(factor)), requires_grad=False)
 
     def model(self):
         return _Scaled(self.factor).eval()
