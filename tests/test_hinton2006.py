@@ -43,7 +43,7 @@ def test_clipping_can_only_lower_pca_error():
         r, c = torch.randint(0, 18, (2,), generator=gen)
         images[i, r:r + 10, c:c + 10] = 255  # a white square on black, as digits are strokes on black
     train_images, test = images[:200], images[200:].unsqueeze(1).float() / 255
-    e = hs.pca_errors(train_images, test, k=5)
+    e = hs.pca_errors(hs.PCA.fit(train_images, 5), test)
     unclipped, clipped = e.values()
     assert (clipped <= unclipped + 1e-9).all() and (clipped < unclipped).any()
     assert next(iter(e)).startswith("PCA") and "unclipped" in next(iter(e))

@@ -29,10 +29,9 @@ def errors(x: torch.Tensor, x_hat: torch.Tensor) -> np.ndarray:
     return se_per_image(x, x_hat).double().numpy()
 
 
-def pca_errors(train_images: torch.Tensor, test: torch.Tensor, k: int = LATENT) -> dict[str, np.ndarray]:
-    """PCA with k components fitted on `train_images`, measured on `test`: as the paper
-    computes it (unclipped) and as our other pages do (clipped to [0, 1])."""
-    pca = PCA.fit(train_images, k)
+def pca_errors(pca: PCA, test: torch.Tensor) -> dict[str, np.ndarray]:
+    """A fitted PCA measured on `test`: as the paper computes it (unclipped) and as our other
+    pages do (clipped to [0, 1])."""
     return {clip_name: errors(test, pca.reconstruct(test, clip=clip))
             for clip_name, clip in (("PCA, as in the paper (unclipped)", False), ("PCA, clipped to [0, 1]", True))}
 
