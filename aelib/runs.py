@@ -16,8 +16,9 @@ from .store import TORCH, Store, as_store, atomic_write, key
 from .train import History, Run, train
 
 # Bump a kind's version when a change to models.py or train.py changes what its configs train.
-CODE_VERSIONS = {"mlp": 2, "conv": 3, "deep": 1, "cond": 1, "rate": 3}  # 2/3/3: the dataset joined the key; no fields left out
-FORMAT = "aelib-run"
+# conv 4, cond 2, rate 4: trained channels-last on the CPU (the same numbers, other rounding)
+CODE_VERSIONS = {"mlp": 2, "conv": 4, "deep": 1, "cond": 2, "rate": 4}
+FORMAT = "aelib-run/2"  # 2: the run records how it was trained (Run.how)
 
 
 def cache_key(cfg: TrainConfig, data_sha256: str) -> str:
@@ -30,7 +31,8 @@ def run_path(store: Store | str | Path, cfg: TrainConfig, data_sha256: str) -> P
 
 def save_run(path: Path, run: Run, data_sha256: str) -> None:
     payload = {"format": FORMAT, "code_version": CODE_VERSIONS[run.config.model], "data_sha256": data_sha256,
-               "config": run.config.to_dict(), "history": run.history.to_dict(), "snapshots": run.snapshots}
+               "config": run.config.to_dict(), "history": run.history.to_dict(), "snapshots": run.snapshots,
+               "how": run.how}
     with atomic_write(path) as tmp:
         torch.save(payload, tmp)
 
@@ -52,7 +54,7 @@ def load_run(path: Path, cfg: TrainConfig, data_sha256: str) -> Run | None:
         if (not snaps and not history.nonfinite) or not all(
                 torch.isfinite(t).all() for s in snaps.values() for t in s.values() if t.is_floating_point()):
             raise ValueError("no finite snapshot")
-        return Run(config=cfg, history=history, snapshots=snaps)
+        return Run(config=cfg, history=history, snapshots=snaps, how=p["how"])
     except Exception as e:  # truncated zip, bad pickle opcode, missing key...: all mean "retrain"
         warnings.warn(f"cache file {path} is corrupt ({type(e).__name__}: {e}); retraining")
         return None

@@ -1,10 +1,15 @@
-"""Seeds and devices: the two pieces of global state a driver (a notebook) sets once."""
+"""Seeds, devices and the process-wide settings a driver (a notebook, a worker) sets once."""
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
+import os
 import random
 
 import numpy as np
 import torch
+
+_M_TRIM_THRESHOLD, _M_MMAP_MAX = -1, -4  # glibc's mallopt parameters (malloc.h)
 
 
 def seed_everything(seed: int) -> None:
@@ -17,3 +22,24 @@ def seed_everything(seed: int) -> None:
 def pick_device() -> torch.device:
     """CUDA when present, else the CPU."""
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def usable_cores() -> int:
+    """The CPU cores this process may run on (its affinity mask, which containers narrow)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def keep_freed_memory() -> bool:
+    """Ask glibc's malloc to keep freed memory for reuse instead of returning it to the system.
+
+    Why: by default every buffer over a few MB (a gradient, a weight update) is a fresh mmap, and
+    each of its pages faults and is zeroed again on every training step. For the MLP with a code
+    of 16,384 (70 MB of weights) this cost about a fifth of each step on the book's 2-core CPU:
+    one-thread steps ran 1.22-1.27 times faster with it, in alternation. The price is that the
+    process keeps its peak memory until it exits. Returns False where the C library is not glibc."""
+    name = ctypes.util.find_library("c")
+    try:
+        libc = ctypes.CDLL(name)
+        return bool(libc.mallopt(_M_MMAP_MAX, 0) and libc.mallopt(_M_TRIM_THRESHOLD, 2**31 - 1))
+    except (OSError, AttributeError, TypeError):  # not glibc (musl, macOS): nothing to tune
+        return False

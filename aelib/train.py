@@ -53,6 +53,7 @@ class Run:
     config: TrainConfig
     history: History
     snapshots: dict[int, dict[str, torch.Tensor]]  # epoch -> state_dict (on CPU)
+    how: dict = field(default_factory=dict)  # how it was trained: device, threads, trainings at once, torch
 
     def model(self, epoch: int | None = None, device: torch.device | str = "cpu") -> nn.Module:
         """The model after `epoch` epochs (default: the last snapshot), in eval mode."""
@@ -135,7 +136,15 @@ def _optimizer(model: nn.Module, cfg: TrainConfig, steps: int):
 
 
 def _snapshot(model: nn.Module) -> dict[str, torch.Tensor]:
-    return {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
+    return {k: v.detach().to("cpu", memory_format=torch.contiguous_format, copy=True)
+            for k, v in model.state_dict().items()}
+
+
+def trained_how(device: torch.device, channels_last: bool) -> dict:
+    """What besides the config decides the trained weights' last bits: the device, the CPU's
+    thread count (a matrix product splits its sums by thread), the memory format, the torch build."""
+    return {"device": str(device), "threads": torch.get_num_threads() if device.type == "cpu" else None,
+            "memory_format": "channels_last" if channels_last else "contiguous", "torch": str(torch.__version__)}
 
 
 def train(cfg: TrainConfig, data: Dataset, snapshots: tuple[int, ...] = (),
@@ -157,6 +166,11 @@ def train(cfg: TrainConfig, data: Dataset, snapshots: tuple[int, ...] = (),
     with torch.random.fork_rng(devices=[]):  # seed the initial weights without touching global state
         torch.manual_seed(cfg.seed)
         model = build_model(cfg).to(device)
+    # Convolutions in channels-last order run 1.1-1.2 times faster on the CPU (oneDNN's native
+    # layout; measured in alternation, one thread, conv-128); the weights stay the same numbers.
+    channels_last = device.type == "cpu" and getattr(model, "channels_last", False)
+    if channels_last:
+        model = model.to(memory_format=torch.channels_last)
     n = len(train_x)
     opt, schedule = _optimizer(model, cfg, cfg.epochs * math.ceil(n / cfg.batch_size))
     order_gen = torch.Generator().manual_seed(cfg.seed)
@@ -181,4 +195,4 @@ def train(cfg: TrainConfig, data: Dataset, snapshots: tuple[int, ...] = (),
             kept[epoch] = _snapshot(model)
         if on_epoch is not None:
             on_epoch(epoch, history)
-    return Run(config=cfg, history=history, snapshots=kept)
+    return Run(config=cfg, history=history, snapshots=kept, how=trained_how(device, channels_last))

@@ -6,10 +6,12 @@ from pathlib import Path
 import pytest
 import torch
 
-from aelib.jobs import plan as P
+from aelib.jobs import estimate as E
+from aelib.jobs import worker as W
 from aelib.config import TrainConfig
-from aelib.jobs.plan import (THROUGHPUT, Job, LocalExecutor, Plan, Progress, TrainingError, estimate_seconds,
-                        images_per_second, plan, run_plan)
+from aelib.jobs.local import LocalExecutor, ProcessExecutor, default_executor
+from aelib.jobs.plan import Job, Plan, Progress, TrainingError, plan, run_plan
+from aelib.train import train
 
 TINY = TrainConfig(train_size=256, val_size=128, epochs=1, latent=8)
 TOOLS = Path(__file__).resolve().parent.parent / "tools"
@@ -52,34 +54,43 @@ def test_duplicates_merge_and_the_cache_drops_what_it_serves(data, tmp_path):
     assert [j.snapshots for j in more.todo] == [(0, 1)]
 
 
-def test_estimates_follow_the_measured_table_and_scale_with_the_work():
-    for kind, table in THROUGHPUT.items():
-        for latent, rate in table.items():
-            assert images_per_second(kind, latent) == pytest.approx(rate)
-    assert THROUGHPUT["mlp"][128] > images_per_second("mlp", 256) > THROUGHPUT["mlp"][512]  # log-log between
-    assert images_per_second("mlp", 32768) == pytest.approx(THROUGHPUT["mlp"][16384] / 2)  # beyond: 1/size
-    assert images_per_second("rate", 8) == pytest.approx(THROUGHPUT["rate"][32])  # below: the smallest size's figure
-    full = TrainConfig(latent=128, lr=1e-3)  # 10 epochs on 50,000 images: 36-45 s in the record of 2026-11-28
-    assert 35 < estimate_seconds(full) < 45
-    no_val = dict(val_size=1)
-    assert estimate_seconds(full.replace(epochs=20, **no_val)) == pytest.approx(
-        2 * estimate_seconds(full.replace(**no_val)), rel=1e-3)
-    assert estimate_seconds(full.replace(train_size=5000)) < estimate_seconds(full) / 5
+def test_the_work_is_counted_and_the_time_follows_the_measured_speed():
+    full = TrainConfig(latent=128, lr=1e-3)  # 10 epochs on 50,000 images
+    assert E.train_flops(full) == pytest.approx(4_800_512 * 10 * 50_000)  # aelib.bench's count, per image
+    assert E.train_flops(full.replace(seed=3, lr=1e-4)) == E.train_flops(full)
+    assert E.speed_key(full.replace(seed=3, epochs=2, train_noise=0.3)) == E.speed_key(full.replace(train_noise=0.1))
+    speed = (0.01, 1e-5)  # 10 ms a step, 10 us a validation image
+    assert E.estimate_seconds(full, speed) == pytest.approx(0.01 * 10 * 782 + 1e-5 * 11 * 10_000)
+    assert E.estimate_seconds(full.replace(epochs=20, val_size=1), speed) == pytest.approx(
+        2 * E.estimate_seconds(full.replace(val_size=1), speed), rel=1e-3)
+
+
+def test_a_speed_is_measured_from_real_steps(data):
+    small, large = TrainConfig(latent=8, hidden=32), TrainConfig(latent=2048, hidden=2048)
+    speeds = E.measure([small, large], data.train_images[:256])
+    assert all(s[0] > 0 and s[1] > 0 for s in speeds.values())
+    assert speeds[large][0] > 3 * speeds[small][0]  # ~70 times the FLOPs
 
 
 def test_the_plan_puts_the_longest_first_and_says_how_long(data, tmp_path):
     jobs = [Job(TrainConfig(latent=16)), Job(TrainConfig(latent=16384)), Job(TrainConfig(model="conv", latent=64))]
     todo = plan(jobs, tmp_path, data)
-    assert [j.config.latent for j in todo.todo] == [16384, 64, 16]
-    assert list(todo.seconds) == sorted(todo.seconds, reverse=True)
-    text = todo.summary()
-    assert text.startswith("3 models needed, 0 already in") and "3 to train: about 2" in text  # ~21 min
-    assert todo.wall_seconds(slots=3) == todo.seconds[0]  # the longest bounds it
+    assert [j.config.latent for j in todo.todo] == [16384, 64, 16]  # by FLOPs
+    assert todo.seconds is None and "3 to train (" in todo.summary() and "about" not in todo.summary()
+    # measured speeds reorder it: here the small MLP is said to be the slowest
+    speeds = {k: ((1.0 if k.latent == 16 else 0.01), 0.0) for k in todo.speed_keys()}
+    timed = todo.timed(speeds)
+    assert [j.config.latent for j in timed.todo] == [16, 16384, 64]
+    assert list(timed.seconds) == sorted(timed.seconds, reverse=True) and timed.seconds[0] == 7820.0
+    assert timed.flops == tuple(E.train_flops(j.config) for j in timed.todo)
+    assert "about 2:12:56 (from" in timed.summary() and "about 2:10:20, 2 at once" in timed.summary(slots=2)
+    assert timed.wall_seconds(slots=3) == timed.seconds[0]  # the longest bounds it
+    assert timed.wall_seconds(slots=2) == timed.seconds[0]  # the two short ones share the other slot
 
 
 def fake_plan(n=2, epochs=4):
     jobs = tuple(Job(TINY.replace(epochs=epochs, latent=k)) for k in range(1, n + 1))
-    return Plan(jobs, tuple(10.0 for _ in jobs), (), Path("cache"), {})
+    return Plan(jobs, tuple(1e9 for _ in jobs), (), Path("cache"), {}, tuple(10.0 for _ in jobs))
 
 
 def test_progress_on_a_terminal_redraws_one_line():
@@ -123,19 +134,19 @@ def test_progress_in_a_log_writes_one_line_per_model_and_none_when_silent():
 
 
 def test_a_failing_training_names_its_config_and_the_others_are_stored(data, tmp_path, monkeypatch):
-    real = P.train
+    real = W.train
 
     def train(cfg, *args, **kwargs):
         if cfg.latent == 4:
             raise FloatingPointError("the loss exploded")
         return real(cfg, *args, **kwargs)
 
-    monkeypatch.setattr(P, "train", train)
+    monkeypatch.setattr(W, "train", train)
     todo = plan([Job(TINY), Job(TINY.replace(latent=4))], tmp_path, data)
     out = io.StringIO()
     with pytest.raises(TrainingError, match=r"(?s)1 of 2 trainings failed:.*mlp-4 .*FloatingPointError: the loss "
                                             r"exploded.*TrainConfig\(.*latent=4"):
-        run_plan(todo, out=out)
+        run_plan(todo, LocalExecutor(["cpu"]), out=out)
     assert "FAILED mlp-4" in out.getvalue()
     assert stored(tmp_path) == [todo.path(Job(TINY)).name]
 
@@ -152,7 +163,7 @@ def test_one_model_per_device_at_a_time(data, tmp_path):
 def test_a_local_run_is_the_training_itself(data, tmp_path):
     run_plan(plan([Job(TINY, (0,))], tmp_path, data))
     stored_weights = torch.load(plan([Job(TINY)], tmp_path, data).path(Job(TINY)), weights_only=True)["snapshots"]
-    direct = P.train(TINY, data, (0,), "cpu").snapshots
+    direct = train(TINY, data, (0,), "cpu").snapshots
     assert sorted(stored_weights) == [0, 1]
     assert all(torch.equal(direct[e][k], stored_weights[e][k]) for e in direct for k in direct[e])
 
@@ -190,3 +201,41 @@ def test_the_command_line_plans_from_every_page(models_cli, data_root, tmp_path,
     assert sorted(params["model"] for page, params in calls if page == "04_foreign_images") == ["conv", "mlp"]
     epochs = dict(calls)["01_epochs"]
     assert epochs["train_size"] == 1000 and epochs["latent"] == 128  # the tiny profile's value, the default
+
+
+def one_thread_weights(cfg, data, snapshots=()):
+    """What train() gives for cfg in this process on one thread (the workers' setting)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        return train(cfg, data, snapshots, "cpu").snapshots
+    finally:
+        torch.set_num_threads(threads)
+
+
+def test_worker_processes_train_what_this_process_trains_on_one_thread(data, tmp_path):
+    """Two one-thread workers, two models each at once: every stored weight equals the one-thread
+    training here, bit for bit, and each run's record says how it was trained."""
+    cfgs = [TINY.replace(latent=k) for k in (3, 5)] + [TINY.replace(model="conv", latent=4, channels=(4, 8))]
+    todo = plan([Job(c) for c in cfgs], tmp_path, data)
+    ex = ProcessExecutor(2, threads=1)
+    todo = todo.timed(ex.measure(todo))  # timed in the workers, which then train
+    assert todo.seconds is not None and all(s > 0 for s in todo.seconds)
+    run_plan(todo, ex)
+    for cfg in cfgs:
+        stored_run = torch.load(todo.path(Job(cfg)), weights_only=True)
+        alone = one_thread_weights(cfg, data)
+        assert all(torch.equal(alone[e][k], stored_run["snapshots"][e][k]) for e in alone for k in alone[e])
+        assert stored_run["how"]["threads"] == 1 and stored_run["how"]["at_once"] == 2
+        assert stored_run["how"]["memory_format"] == ("channels_last" if cfg.model == "conv" else "contiguous")
+
+
+def test_the_executor_fits_the_machine():
+    ex = default_executor(1)
+    assert isinstance(ex, LocalExecutor) and ex.slots == 1  # a lone training keeps every core
+    many = default_executor(10)
+    cores = len(__import__("os").sched_getaffinity(0))
+    assert many.slots == min(cores, 10) and (cores == 1 or isinstance(many, ProcessExecutor))
+    assert default_executor(10, workers=3, threads=2).describe() == "3 worker processes of 2 threads each"
+    with pytest.raises(ValueError, match="workers and threads must be >= 1"):
+        ProcessExecutor(0)

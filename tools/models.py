@@ -1,23 +1,30 @@
 """Train every model the pages of one profile need, before any page runs; the pages then run warm.
 
     python tools/models.py --profile tiny [--scheduler tcp://HOST:PORT] [--cache .cache] [--dry-run]
+                           [--workers N] [--threads T] [--record PATH]
 
 The jobs of each page come from aelib.book.sections.page_jobs (the function the notebooks call),
 with the page's parameters in that profile (profiles/<page>.yaml, read by tools/execute.py) over
 its notebook's declared defaults. Models already in the cache are dropped; the plan (how many
-models, estimated time) goes to stdout, progress to stderr. Without --scheduler the models train
-here (one per GPU when there are several); with it each is a task on that Dask cluster.
+models, their FLOPs, the time estimated from training steps timed here first) goes to stdout,
+progress to stderr. Without --scheduler the models train here: on the CPU in one worker process
+per core with one thread each (--workers and --threads override), one per GPU where there are
+GPUs; with it each is a task on that Dask cluster. --record writes the run's figures as JSON: the
+plan's FLOPs, the wall time, the matmul peak measured before and after, and the efficiency.
 """
 from __future__ import annotations
 
 import argparse
+import json
 import sys
+import time
 from pathlib import Path
 
 from execute import PROFILES, ROOT, page_profile, pages  # tools/ is sys.path[0] when run as a script
 
 from aelib.book.page import declared_parameters, literal
-from aelib.jobs.plan import LocalExecutor, TrainingError, plan, run_plan
+from aelib.jobs.local import default_executor
+from aelib.jobs.plan import TrainingError, plan, run_plan
 
 
 def page_params(page: str, profile: str) -> tuple[str, dict]:
@@ -44,6 +51,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--scheduler", help="a Dask scheduler's address, tcp://HOST:PORT (default: train here)")
     ap.add_argument("--cache", type=Path, default=ROOT / ".cache", help="the model cache (the notebooks' cache_dir)")
     ap.add_argument("--dry-run", action="store_true", help="print the plan, train nothing")
+    ap.add_argument("--workers", type=positive, help="trainings at once on the CPU (default: one per core)")
+    ap.add_argument("--threads", type=positive, help="torch threads per training (default: the cores shared out)")
+    ap.add_argument("--record", type=Path, help="write the run's FLOPs, wall time, peaks and efficiency here (JSON)")
     args = ap.parse_args(argv)
 
     todo = plan(profile_jobs(args.profile), args.cache)
@@ -56,8 +66,27 @@ def main(argv: list[str] | None = None) -> int:
                   f"and workers with `dask worker {args.scheduler}`", file=sys.stderr)
             return 2
     else:
-        executor = LocalExecutor()
-    print(f"profile {args.profile}: {todo.summary(executor.slots)}", flush=True)
+        executor = default_executor(len(todo.todo), args.workers, args.threads)
+    try:
+        return _train(args, todo, executor)
+    finally:
+        getattr(executor, "close", lambda: None)()  # the worker processes, a Dask client's connection
+
+
+def positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number >= 1, got {text!r}")
+    return int(text)
+
+
+def _train(args, todo, executor) -> int:
+    from aelib.bench import matmul_peak_gflops
+    peak_before = matmul_peak_gflops() if args.record and todo.todo and not args.dry_run else None
+    t0 = time.perf_counter()
+    if todo.todo and hasattr(executor, "measure"):
+        todo = todo.timed(executor.measure(todo))  # a few seconds of training steps on this machine
+    measured = time.perf_counter() - t0
+    print(f"profile {args.profile}: {todo.summary(executor.slots)}\ntraining {executor.describe()}", flush=True)
     if args.dry_run or not todo.todo:
         return 0
     try:
@@ -65,9 +94,28 @@ def main(argv: list[str] | None = None) -> int:
     except TrainingError as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
-    finally:
-        getattr(executor, "close", lambda: None)()  # a Dask client's connection
+    wall = time.perf_counter() - t0
+    if args.record:
+        getattr(executor, "close", lambda: None)()  # the workers' memory back before the peak is measured
+        record = efficiency_record(sum(todo.flops), wall, peak_before, matmul_peak_gflops())
+        record.update(models=len(todo.todo), measure_seconds=measured, estimated_seconds=todo.wall_seconds(
+            executor.slots), executor=executor.describe())
+        args.record.parent.mkdir(parents=True, exist_ok=True)
+        args.record.write_text(json.dumps(record, indent=1) + "\n")
+        print(f"{record['flops'] / 1e12:.1f} TFLOP in {wall:.0f} s: {record['efficiency']:.0%} of the matmul peak "
+              f"({record['peak_gflops']:.0f} GFLOP/s, the mean of {peak_before:.0f} before and "
+              f"{record['peak_after_gflops']:.0f} after)", file=sys.stderr)
     return 0
+
+
+def efficiency_record(flops: float, wall: float, peak_before: float, peak_after: float) -> dict:
+    """FLOP-weighted efficiency of a training job against the matmul peak of the same run (the
+    mean of the peak measured before and after it, so that a machine that slows during the job
+    is not flattered)."""
+    peak = (peak_before + peak_after) / 2
+    return {"flops": flops, "wall_seconds": wall, "peak_before_gflops": peak_before, "peak_after_gflops": peak_after,
+            "peak_gflops": peak, "arithmetic_seconds": flops / (peak * 1e9),
+            "efficiency": flops / (peak * 1e9) / wall}
 
 
 if __name__ == "__main__":

@@ -16,12 +16,12 @@ import uuid
 from collections.abc import Iterator
 from functools import lru_cache
 
-import torch
 from distributed import Client, as_completed, get_worker
 
 from aelib.jobs.plan import Job, OnEpoch, Plan, load_data
+from aelib.jobs.worker import prepare, train_job
 from aelib.runs import CODE_VERSIONS
-from aelib.train import Run, train
+from aelib.train import Run
 
 
 @lru_cache(maxsize=2)
@@ -31,7 +31,7 @@ def _worker_data(name: str, root: str):
 
 
 def train_task(job: Job, data_sha256: str, index: int, topic: str | None = None, data_root: str | None = None,
-               threads: int | None = None, code_versions: dict | None = None) -> Run:
+               threads: int | None = None, code_versions: dict | None = None, at_once: int = 1) -> Run:
     """One training on a Dask worker. Everything it needs travels in its arguments; per-epoch
     progress goes to the client as events on `topic` ({"index": index, "epoch": epochs done}).
     `code_versions`: the client's runs.CODE_VERSIONS; a worker whose models or training loop are
@@ -44,15 +44,14 @@ def train_task(job: Job, data_sha256: str, index: int, topic: str | None = None,
     if data.sha256 != data_sha256:
         raise RuntimeError(f"worker {worker.address} has {job.config.dataset} with sha256 {data.sha256}, the client "
                            f"{data_sha256}: the run would be stored under the wrong key; install the same data package")
-    if threads is not None:
-        torch.set_num_threads(threads)
+    prepare(threads)
 
     def report(epoch: int, history=None) -> None:
         if topic is not None:
             worker.log_event(topic, {"index": index, "epoch": epoch})
 
     report(0)
-    return train(job.config, data, job.snapshots, on_epoch=report)
+    return train_job(job, data, on_epoch=report, at_once=at_once)
 
 
 class DaskExecutor:
@@ -67,6 +66,9 @@ class DaskExecutor:
                  task=train_task, timeout: float = 30):
         self.client = Client(address, timeout=timeout, set_as_default=False)
         self.retries, self.data_root, self.threads, self.task = retries, data_root, threads, task
+
+    def describe(self) -> str:
+        return f"{self.slots} worker threads of the Dask cluster at {self.client.scheduler.address}"
 
     @property
     def slots(self) -> int:
@@ -85,9 +87,11 @@ class DaskExecutor:
         topic = f"aelib-progress-{uuid.uuid4().hex}"  # one per run: two clients' events never mix
         self.client.subscribe_topic(topic, lambda event: on_epoch(event[1]["index"], event[1]["epoch"]))
         index = {}
+        slots = self.slots
         for i, job in enumerate(plan.todo):  # plan.todo is longest first: so is the cluster's order
             fut = self.client.submit(self.task, job, plan.sha256(job), i, topic, self.data_root, self.threads,
-                                     dict(CODE_VERSIONS), key=f"train-{plan.path(job).stem}-{uuid.uuid4().hex[:8]}",
+                                     dict(CODE_VERSIONS), slots,
+                                     key=f"train-{plan.path(job).stem}-{uuid.uuid4().hex[:8]}",
                                      retries=self.retries, priority=len(plan.todo) - i, pure=False)
             index[fut.key] = (i, fut)
         try:

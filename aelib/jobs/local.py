@@ -1,0 +1,188 @@
+"""Executors on this machine: worker processes on the CPU's cores, or threads on the GPUs.
+
+On the CPU, trainings run in worker processes with one thread each, as many at once as there
+are cores: on the book's 2-core CPUs two one-thread trainings together trained 1.20 (MLP-128)
+and 1.68 (conv-128) times as many images per second as one two-thread training (measured in
+alternation). A single training, or an explicit `threads`, keeps more threads per worker.
+"""
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import multiprocessing as mp
+import queue
+import signal
+import threading
+from collections.abc import Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, ThreadPoolExecutor, as_completed, wait
+
+import torch
+
+from aelib.jobs.plan import Job, OnEpoch, Plan
+from aelib.jobs.worker import prepare, train_job
+from aelib.runtime import usable_cores
+from aelib.train import Run
+
+_PR_SET_PDEATHSIG = 1  # prctl option (linux/prctl.h): a signal to receive when the parent dies
+
+
+def default_devices() -> list[str]:
+    n = torch.cuda.device_count()
+    return [f"cuda:{k}" for k in range(n)] if n else ["cpu"]
+
+
+def default_executor(n_jobs: int, workers: int | None = None, threads: int | None = None):
+    """Where a plan of `n_jobs` trainings runs: one thread per GPU where there are GPUs; on the
+    CPU, `workers` processes (default: one per core, no more than there are jobs) of `threads`
+    threads each (default: the cores shared among them)."""
+    if torch.cuda.is_available():
+        return LocalExecutor()
+    cores = usable_cores()
+    workers = workers or max(min(cores, n_jobs), 1)
+    threads = threads or max(cores // workers, 1)
+    if workers == 1:
+        return LocalExecutor(["cpu"], threads=threads)
+    return ProcessExecutor(workers, threads)
+
+
+class LocalExecutor:
+    """Trains in this process: one model at a time on the CPU or the one GPU; with several
+    devices, one model per device at a time (a thread each: torch releases the GIL inside its
+    kernels). `threads`: the CPU threads torch uses here (None: as set)."""
+
+    def __init__(self, devices: Iterable[str] | None = None, threads: int | None = None):
+        self.devices = list(devices) if devices is not None else default_devices()
+        self.slots, self.threads = len(self.devices), threads
+
+    def describe(self) -> str:
+        return f"{self.slots} at once on {', '.join(self.devices)}" if self.slots > 1 else f"on {self.devices[0]}"
+
+    def measure(self, plan: Plan) -> dict:
+        from aelib.jobs.estimate import measure
+        prepare(self.threads)
+        return measure(plan.speed_keys(), _images(plan), self.devices[0])
+
+    def run(self, plan: Plan, on_epoch: OnEpoch) -> Iterator[tuple[int, Run | Exception]]:
+        prepare(self.threads)
+        if self.slots == 1:
+            for i in range(len(plan.todo)):
+                yield i, _guarded(plan.todo[i], plan.datasets, self.devices[0], i, on_epoch, 1)
+            return
+        mine, devices = threading.local(), iter(self.devices)  # each pool thread keeps one device for life
+        pool = ThreadPoolExecutor(self.slots, "aelib-train", initializer=lambda: setattr(mine, "device", next(devices)))
+        try:
+            futures = {pool.submit(lambda i: _guarded(plan.todo[i], plan.datasets, mine.device, i, on_epoch,
+                                                      self.slots), i): i for i in range(len(plan.todo))}
+            for fut in as_completed(futures):
+                yield futures[fut], fut.result()
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _images(plan: Plan) -> torch.Tensor:
+    """A few training images for timing steps (the first dataset's; the speed is the same)."""
+    return next(iter(plan.datasets.values())).train_images[:2048]
+
+
+def _guarded(job: Job, datasets: dict, device: str, i: int, on_epoch: OnEpoch, at_once: int) -> Run | Exception:
+    on_epoch(i, 0)
+    try:
+        return train_job(job, datasets[job.config.dataset], device, lambda epoch, _: on_epoch(i, epoch), at_once)
+    except Exception as e:  # noqa: BLE001 (reported with its config by run_plan; the others go on)
+        return e
+
+
+# --- worker processes ----------------------------------------------------------------------------
+
+_worker: dict = {}  # inside a worker process: its datasets and the queue its progress goes to
+
+
+def _init(threads: int, datasets: dict, events, at_once: int) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: it stops the workers
+    try:  # die with the parent, even when it is killed (no orphan trains on for nothing)
+        ctypes.CDLL(ctypes.util.find_library("c")).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):
+        pass
+    prepare(threads)
+    _worker.update(datasets=datasets, events=events, at_once=at_once)
+
+
+def _work(i: int, job: Job) -> Run | Exception:
+    events = _worker["events"]
+    return _guarded(job, _worker["datasets"], "cpu", i, lambda i, e: events.put((i, e)), _worker["at_once"])
+
+
+def _measure(keys: list) -> dict:
+    from aelib.jobs.estimate import measure
+    data = next(iter(_worker["datasets"].values()))
+    return measure(keys, data.train_images[:2048])
+
+
+class ProcessExecutor:
+    """`workers` processes with `threads` torch threads each, started once per plan (spawned, so
+    that no thread pool is inherited half-initialised); each receives the plan's datasets once.
+    Jobs go out in the plan's order (longest first) to whichever worker is free; progress comes
+    back on a queue. A worker that dies fails the jobs it had and those still queued."""
+
+    def __init__(self, workers: int, threads: int = 1):
+        if workers < 1 or threads < 1:
+            raise ValueError(f"workers and threads must be >= 1, got workers={workers}, threads={threads}")
+        self.workers, self.threads, self.slots = workers, threads, workers
+        self._pool, self._events = None, None
+
+    def describe(self) -> str:
+        return f"{self.workers} worker processes of {self.threads} thread{'s' if self.threads > 1 else ''} each"
+
+    def _start(self, plan: Plan) -> ProcessPoolExecutor:
+        if self._pool is None:
+            ctx = mp.get_context("spawn")
+            self._events = ctx.Queue()
+            self._pool = ProcessPoolExecutor(self.workers, mp_context=ctx, initializer=_init,
+                                             initargs=(self.threads, plan.datasets, self._events, self.workers))
+        return self._pool
+
+    def measure(self, plan: Plan) -> dict:
+        """Seconds of one training step of each of the plan's architectures, timed in the
+        workers, all busy at once, as they will be when they train."""
+        keys = plan.speed_keys()
+        pool = self._start(plan)
+        parts = [pool.submit(_measure, keys[k::self.workers]) for k in range(self.workers)]
+        return {k: v for f in parts for k, v in f.result().items()}
+
+    def run(self, plan: Plan, on_epoch: OnEpoch) -> Iterator[tuple[int, Run | Exception]]:
+        pool = self._start(plan)
+        stop = threading.Event()
+
+        def relay():  # the workers' per-epoch events, to the caller's progress
+            while not stop.is_set():
+                try:
+                    on_epoch(*self._events.get(timeout=0.2))
+                except queue.Empty:
+                    continue
+        relay_thread = threading.Thread(target=relay, name="aelib-progress", daemon=True)
+        relay_thread.start()
+        futures = {pool.submit(_work, i, job): i for i, job in enumerate(plan.todo)}
+        pending = set(futures)
+        try:
+            while pending:
+                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for fut in done:
+                    try:
+                        result = fut.result()
+                    except Exception as e:  # noqa: BLE001 (a worker died: BrokenProcessPool)
+                        result = e
+                    yield futures[fut], result
+        finally:
+            stop.set()
+            relay_thread.join()
+            self.close(now=bool(pending))
+
+    def close(self, now: bool = False) -> None:
+        """Stop the workers; `now`: without waiting for the trainings they run (an interruption)."""
+        if self._pool is None:
+            return
+        if now:
+            for p in list(getattr(self._pool, "_processes", {}).values()):  # the pool's own workers
+                p.terminate()
+        self._pool.shutdown(wait=True, cancel_futures=True)
+        self._pool = None
