@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PROFILE ?= full
-JOBS ?= 1
+JOBS ?= $(shell nproc 2>/dev/null || echo 1)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Every page of the book, in the order they execute (profiles/pages.txt says why).
 NOTEBOOKS := $(shell grep -v '^\#' profiles/pages.txt)
@@ -35,11 +35,12 @@ $(STAMP): requirements.txt pyproject.toml package.json package-lock.json
 	mkdir -p $(ORT_DIR) && cp $(addprefix node_modules/onnxruntime-web/dist/,$(ORT_FILES)) $(ORT_DIR)/
 	@touch $@
 
-notebooks: $(STAMP) ## execute every notebook into book/ (JOBS=2: two section pages at a time), with a summary
+notebooks: $(STAMP) ## execute every notebook into book/ (JOBS=N section pages at a time; default one per core)
 	@$(BIN)/python tools/execute.py $(NOTEBOOKS) --profile $(PROFILE) --jobs $(JOBS)
 
-models: $(STAMP) ## train every model PROFILE's pages need, here or on a Dask cluster (SCHEDULER=tcp://HOST:PORT)
-	@$(BIN)/python tools/models.py --profile $(PROFILE) $(if $(SCHEDULER),--scheduler $(SCHEDULER))
+models: $(STAMP) ## train every model PROFILE's pages need: one per core here (WORKERS=, THREADS=), or on Dask (SCHEDULER=)
+	@$(BIN)/python tools/models.py --profile $(PROFILE) $(if $(SCHEDULER),--scheduler $(SCHEDULER)) \
+	  $(if $(WORKERS),--workers $(WORKERS)) $(if $(THREADS),--threads $(THREADS))
 
 $(NOTEBOOKS): $(STAMP)
 	@$(BIN)/python tools/execute.py $@ --profile $(PROFILE)

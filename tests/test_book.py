@@ -1,6 +1,7 @@
 """Every notebook executed by papermill with the `tiny` profile, its result file checked, then
 the whole book built with warnings as errors: all in a temporary copy of the book."""
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -33,7 +34,7 @@ REQUIRED = {
     "07_denoising": {"noise", "psnr_noisy", "psnr", "ssim", "verdicts"},
     "07b_denoising_benchmark": {"noise", "methods", "versus_best_classical", "equal_code", "verdicts", "demo_exports"},
     "index": {"sections", "rows", "profiles"},
-    "performance": {"bench", "bench_targets", "build_targets", "build_profiles", "timings"},
+    "performance": {"bench", "engine", "build_targets", "build_profiles", "timings"},
     "reproducibility": {"commit", "machine", "packages", "timings", "models"},
 }
 
@@ -47,6 +48,9 @@ def book(tmp_path_factory, cache_dir):
         shutil.copy(ROOT / name, root / name)
     shutil.copytree(ROOT / "book", root / "book", ignore=shutil.ignore_patterns("*.ipynb", "results", "timings"))
     shutil.copytree(ROOT / "demos", root / "demos", ignore=shutil.ignore_patterns("data"))  # the live demos' files
+    # as `make book` does: the planned job trains every model first, one per core, then the pages read them
+    subprocess.run([sys.executable, str(ROOT / "tools" / "models.py"), "--profile", "tiny", "--cache", str(cache_dir)],
+                   check=True)
     subprocess.run([sys.executable, str(ROOT / "tools" / "execute.py"), *STEMS, "--profile", "tiny", "--jobs", "2",
                     "--out", str(root / "book"), "--cache-dir", str(cache_dir)], check=True)
     return root
@@ -110,3 +114,14 @@ def test_every_page_reads_well_in_a_browser(site):
     proc, html = site
     assert proc.returncode == 0
     assert check_site.check(html, screenshots=html.parent / "screenshots") == []
+
+
+def test_the_reproducibility_page_lists_every_planned_model(book, mnist):
+    """Every model the tiny profile's plan names (what `make models` trains), and only those, with
+    how each was trained: the planned job's one-thread workers."""
+    from models import profile_jobs  # tools/models.py
+    from aelib.runs import cache_key
+    listed = json.loads((book / "book" / "results" / "reproducibility.json").read_text())["models"]
+    assert {m["cache_key"] for m in listed} == {cache_key(j.config, mnist.sha256) for j in profile_jobs("tiny")}
+    at_once = min(len(os.sched_getaffinity(0)), len({m["cache_key"] for m in listed}))
+    assert all(m["how"]["threads"] == 1 and m["how"]["at_once"] == at_once for m in listed)

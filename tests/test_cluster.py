@@ -91,7 +91,9 @@ def test_a_plan_trains_on_the_cluster_like_here(cluster, data, tmp_path):
     torch.set_num_threads(1)
     try:
         for job in todo.todo:
-            remote = torch.load(todo.path(job), weights_only=True)["snapshots"]
+            stored_run = torch.load(todo.path(job), weights_only=True)
+            assert stored_run["how"]["threads"] == 1 and stored_run["how"]["at_once"] == 2  # the record says how
+            remote = stored_run["snapshots"]
             local = train(job.config, data, job.snapshots, "cpu").snapshots
             assert sorted(remote) == sorted(local)
             for epoch in local:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -100,8 +101,12 @@ def execute_all(stems: list[str], profile: str, out: Path, overrides: dict, cach
     the same untrained model wait for each other at its lock), then the pages that read their
     results, one after another. Returns each page's seconds, in `stems` order."""
     from concurrent.futures import ThreadPoolExecutor
+    if jobs > 1:  # the kernels share the cores out (a kernel inherits this environment); a user's setting stays
+        os.environ.setdefault("OMP_NUM_THREADS", str(max((os.cpu_count() or 1) // jobs, 1)))
     pos = {stem: f"{i}/{len(stems)}" for i, stem in enumerate(stems, 1)}
     sections = [s for s in stems if s not in READERS]
+    before = {p.stem: json.loads(p.read_text())["seconds"] for p in (out / "timings").glob("*.json")}
+    sections.sort(key=lambda s: -before.get(s, 0.0))  # the slowest first, by this book's last execution
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         futures = {s: pool.submit(execute, s, profile, out, overrides, pos[s], cache_dir) for s in sections}
         times = {s: f.result() for s, f in futures.items()}
@@ -117,7 +122,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("-p", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
                     help="override one parameter (value parsed as YAML)")
     ap.add_argument("--cache-dir", help="the model cache of every page that has one (default: each notebook's own)")
-    ap.add_argument("--jobs", type=int, default=1, help="section pages executed at a time (default 1)")
+    ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
+                    help="section pages executed at a time (default: one per core; each page's kernel then "
+                         "trains on its share of the cores)")
     args = ap.parse_args(argv)
     overrides = {k: parse_value(v) for k, v in args.p}
     times = execute_all(args.stems, args.profile, args.out.resolve(), overrides, args.cache_dir, args.jobs)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import shutil
 import subprocess
@@ -39,18 +40,25 @@ def _models(cache: Path) -> dict[str, float]:
     return {p.name: p.stat().st_mtime for p in (cache / "runs").glob("*.pt")} if (cache / "runs").exists() else {}
 
 
-def _train(profile: str, cache: Path) -> float:
-    """The planned training job (`make models`) into `cache`; its wall seconds."""
+def _train(profile: str, cache: Path) -> tuple[float, dict]:
+    """The planned training job (`make models`) into `cache`: its wall seconds, and its record
+    (the plan's FLOPs, the matmul peak before and after, the efficiency: tools/models.py --record)."""
+    record = cache / "training-record.json"
     t0 = time.perf_counter()
-    subprocess.run([sys.executable, str(ROOT / "tools" / "models.py"), "--profile", profile, "--cache", str(cache)],
-                   check=True, cwd=ROOT)
-    return time.perf_counter() - t0
+    subprocess.run([sys.executable, str(ROOT / "tools" / "models.py"), "--profile", profile, "--cache", str(cache),
+                    "--record", str(record)], check=True, cwd=ROOT)
+    seconds = time.perf_counter() - t0
+    return seconds, json.loads(record.read_text()) if record.exists() else {}
 
 
-def _execute(stems: list[str], profile: str, cache: Path, out: Path, jobs: int = 1) -> dict[str, float]:
+def _execute(stems: list[str], profile: str, cache: Path, out: Path, jobs: int) -> dict:
+    """The pages executed into `out`, `jobs` section pages at a time: {"pages": {page: seconds},
+    "wall": seconds} (with jobs > 1 the pages overlap, so their times add up to more than the wall)."""
+    t0 = time.perf_counter()
     subprocess.run([sys.executable, str(ROOT / "tools" / "execute.py"), *stems, "--profile", profile,
                     "--out", str(out), "--cache-dir", str(cache), "--jobs", str(jobs)], check=True, cwd=ROOT)
-    return {p.stem: json.loads(p.read_text())["seconds"] for p in (out / "timings").glob("*.json")}
+    return {"pages": {p.stem: json.loads(p.read_text())["seconds"] for p in (out / "timings").glob("*.json")},
+            "wall": time.perf_counter() - t0}
 
 
 def _site(out: Path) -> float:
@@ -78,21 +86,18 @@ def _stems(chosen: list[str] | None) -> list[str]:
     return chosen or pages()
 
 
-def _warm(stems: list[str], profile: str, cache: Path, book: Path, jobs: int = 1) -> dict:
+def _warm(stems: list[str], profile: str, cache: Path, book: Path, jobs: int) -> dict:
     """The timed warm pass over a filled cache, and the models it retrained (there should be none).
-    Its total is the pages' wall time plus the site's: with jobs > 1 pages overlap, so their own
-    times add up to more than the reader waits."""
+    Its total is the pages' wall time plus the site's."""
     before = _models(cache)
-    t0 = time.perf_counter()
     warm = _execute(stems, profile, cache, book, jobs)
-    wall = time.perf_counter() - t0
     warm_site = _site(book)
-    return {"warm": warm, "warm_site": warm_site, "warm_total": (wall if jobs > 1 else sum(warm.values())) + warm_site,
+    return {"warm": warm["pages"], "warm_site": warm_site, "warm_total": warm["wall"] + warm_site,
             "models_trained_when_warm": sorted(k for k, v in _models(cache).items() if before.get(k) != v)}
 
 
 def measure(profile: str, cache: Path | None = None, chosen: list[str] | None = None,
-            results: Path | None = None) -> dict:
+            results: Path | None = None, jobs: int = 1) -> dict:
     """Cold then warm; `cache` (a directory that must not exist yet) keeps the trained models
     for later use, otherwise they go with a temporary directory; `results`, if given, receives
     the cold pass's result files."""
@@ -101,16 +106,17 @@ def measure(profile: str, cache: Path | None = None, chosen: list[str] | None = 
         raise SystemExit(f"{cache} exists: a cold measurement needs a cache directory that does not exist yet")
     with tempfile.TemporaryDirectory() as tmp:
         cache, book = cache.resolve() if cache else Path(tmp) / "cache", _book_copy(Path(tmp))
-        cold_models = _train(profile, cache)
-        cold = _execute(stems, profile, cache, book)
+        cold_models, training = _train(profile, cache)
+        cold = _execute(stems, profile, cache, book, jobs)
         cold_site = _site(book)
         if results is not None:
             shutil.copytree(book / "results", results, dirs_exist_ok=True)
-        training, models = training_seconds(cache), len(_models(cache))
-        warm = _warm(stems, profile, cache, book)
-    return {"cold_models": cold_models, "cold": cold, "cold_site": cold_site,
-            "cold_total": cold_models + sum(cold.values()) + cold_site, **warm,
-            "models": models, "cold_training": training,
+        per_model, models = training_seconds(cache), len(_models(cache))
+        warm = _warm(stems, profile, cache, book, jobs)
+    cold_total = cold_models + cold["wall"] + cold_site
+    return {"cold_models": cold_models, "cold": cold["pages"], "cold_site": cold_site, "cold_total": cold_total,
+            "training": training, "cold_to_arithmetic": cold_total / training["arithmetic_seconds"]
+            if training else None, "jobs": jobs, **warm, "models": models, "cold_training": per_model,
             "machine": {"platform": platform.platform(), "cpu_count": __import__("os").cpu_count()},
             "date": time.strftime("%Y-%m-%d"), "commit": commit()}
 
@@ -129,7 +135,7 @@ def measure_added(profile: str, cache: Path) -> dict:
     if not (cache / "runs").is_dir():
         raise SystemExit(f"{cache} holds no models: --added needs the cache of a recorded cold build")
     before = set(_models(cache))
-    seconds = _train(profile, cache)
+    seconds, _ = _train(profile, cache)
     added = set(_models(cache)) - before
     return {"added_models": seconds, "added_training": training_seconds(cache, only=added),
             "added_commit": commit(), "added_date": time.strftime("%Y-%m-%d")}
@@ -145,7 +151,7 @@ def measure_warm(profile: str, cache: Path, chosen: list[str] | None = None, res
         raise SystemExit(f"{cache} holds no models: --warm-only needs a filled cache")
     with tempfile.TemporaryDirectory() as tmp:
         book = _book_copy(Path(tmp))
-        _execute(stems, profile, cache.resolve(), book)
+        _execute(stems, profile, cache.resolve(), book, jobs)
         warm = _warm(stems, profile, cache.resolve(), book, jobs)
         if results is not None:
             shutil.copytree(book / "results", results, dirs_exist_ok=True)
@@ -161,8 +167,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--results", type=Path, help="copy the cold (or --warm-only) pass's result files here")
     ap.add_argument("--warm-only", action="store_true",
                     help="measure the warm rebuild alone with --cache (filled); keeps the recorded cold figures")
-    ap.add_argument("--jobs", type=int, default=1, help="with --warm-only: section pages executed at a time "
-                                                         "(make notebooks JOBS=N)")
+    ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
+                    help="section pages executed at a time (make notebooks JOBS=N; default: one per core)")
     ap.add_argument("--added", action="store_true",
                     help="train, timed, what the plan adds to --cache (a recorded cold build's models); keeps the "
                          "recorded figures")
@@ -177,7 +183,7 @@ def main(argv: list[str] | None = None) -> int:
                                                                                          args.jobs)
         result = {**table[args.profile], **extra}
     else:
-        result = measure(args.profile, args.cache, args.pages, args.results)
+        result = measure(args.profile, args.cache, args.pages, args.results, args.jobs)
     table[args.profile] = result
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(table, indent=1) + "\n")

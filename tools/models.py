@@ -98,7 +98,7 @@ def _train(args, todo, executor) -> int:
     if args.record:
         getattr(executor, "close", lambda: None)()  # the workers' memory back before the peak is measured
         record = efficiency_record(sum(todo.flops), wall, peak_before, matmul_peak_gflops())
-        record.update(models=len(todo.todo), measure_seconds=measured, estimated_seconds=todo.wall_seconds(
+        record.update(models=len(todo.todo), workers=executor.slots, measure_seconds=measured, estimated_seconds=todo.wall_seconds(
             executor.slots), executor=executor.describe())
         args.record.parent.mkdir(parents=True, exist_ok=True)
         args.record.write_text(json.dumps(record, indent=1) + "\n")

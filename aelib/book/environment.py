@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import importlib.metadata
+import json
 import os
 import platform
 import subprocess
@@ -44,24 +45,25 @@ def git_commit(repo: str | Path = ".") -> str:
         return "unknown (not a git checkout)"
 
 
-def models_used(results: dict, section: str) -> list[dict]:
-    """Every (config, cache key) pair a section's results record, found wherever they sit: a
-    `config`/`cache_key` pair, or parallel `configs`/`cache_keys` lists or mappings."""
-    found = []
+def models_trained(folder: str | Path) -> list[dict]:
+    """Every model the section pages executed into a book used, as their ledgers list them
+    (aelib.book.sections.Section.train writes <results_dir>/trained/<page>-*.json): section,
+    config, cache key and how it was trained, in page order."""
+    rows = []
+    for path in sorted(Path(folder).glob("*.json")):
+        ledger = json.loads(path.read_text())
+        rows += [{"section": ledger["section"], **m} for m in ledger["models"]]
+    return rows
 
-    def walk(node, where):
-        if isinstance(node, dict):
-            if "config" in node and "cache_key" in node:
-                found.append({"section": section, "where": where, "config": node["config"], "key": node["cache_key"]})
-            if "configs" in node and "cache_keys" in node:
-                cfgs, keys = node["configs"], node["cache_keys"]
-                pairs = zip(cfgs.values(), keys.values()) if isinstance(cfgs, dict) else zip(cfgs, keys)
-                found.extend({"section": section, "where": where, "config": c, "key": k} for c, k in pairs)
-            for k, v in node.items():
-                walk(v, f"{where}.{k}" if where else k)
-        elif isinstance(node, list):
-            for v in node:
-                walk(v, where)
 
-    walk(results, "")
-    return found
+def how_text(how: dict) -> str:
+    """How a run was trained, in a few words: "cpu, 1 thread, 2 at once, channels-last"."""
+    if not how:
+        return "not recorded"
+    parts = [how.get("device", "?")]
+    if how.get("threads"):
+        parts.append(f"{how['threads']} thread{'s' if how['threads'] > 1 else ''}")
+    parts.append(f"{how.get('at_once', 1)} at once" if how.get("at_once", 1) > 1 else "alone")
+    if how.get("memory_format") == "channels_last":
+        parts.append("channels-last")
+    return ", ".join(parts)

@@ -9,6 +9,7 @@ two can never disagree.
 """
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,11 +17,12 @@ import torch
 
 from aelib import plots
 from aelib.book.page import declared_parameters, literal, parameters_box
+from aelib.book.results import write_results
 from aelib.config import (MAX_LATENT, TrainConfig, as_list, check_float_list, check_int_list,
                           check_optional_size)
 from aelib.data import Dataset, check_dataset, to_float
 from aelib.jobs.plan import Job, load_data
-from aelib.runs import cached_run, cache_key
+from aelib.runs import cache_key, cached_run, run_path
 from aelib.runtime import pick_device, seed_everything
 from aelib.train import Run
 
@@ -165,11 +167,29 @@ class Section:
         return to_float(self.data.test_images[:self.params.get("test_size")])
 
     def train(self, jobs: list[Job] | None = None) -> dict[TrainConfig, Run]:
-        """Every run of `jobs` (default: the page's own, `page_jobs`), from the cache or trained now."""
+        """Every run of `jobs` (default: the page's own, `page_jobs`), from the cache or trained
+        now: several missing ones as one planned job on every core (aelib.jobs), one alone here."""
         jobs = page_jobs(self.stem, self.params) if jobs is None else jobs
+        missing = [j for j in jobs if not run_path(self.cache_dir, j.config, self.data.sha256).exists()]
+        if len(missing) > 1 and self.device.type == "cpu":
+            from aelib.jobs.plan import plan, run_plan
+            run_plan(plan(missing, self.cache_dir, self.data))  # then each is read from the store below
         for job in jobs:
             self.runs[job.config] = cached_run(job.config, self.data, self.cache_dir, job.snapshots, self.device)
+        self._ledger(jobs)
         return {job.config: self.runs[job.config] for job in jobs}
+
+    def _ledger(self, jobs: list[Job]) -> None:
+        """Record, beside the page's results, every model it used and how each was trained
+        (<results_dir>/trained/<page>-<digest of its models>.json): the Reproducibility page
+        lists them all."""
+        if not self.params.get("results_dir"):
+            return
+        rows = [{"config": j.config.to_dict(), "cache_key": self.cache_key(j.config),
+                 "how": self.runs[j.config].how} for j in jobs]
+        digest = hashlib.sha256("".join(sorted(r["cache_key"] for r in rows)).encode()).hexdigest()[:12]
+        write_results(Path(self.params["results_dir"]) / "trained", f"{self.stem}-{digest}",
+                      {"section": self.stem, "models": rows})
 
     def cache_key(self, cfg: TrainConfig) -> str:
         return cache_key(cfg, self.data.sha256)

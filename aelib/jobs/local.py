@@ -33,11 +33,12 @@ def default_devices() -> list[str]:
 
 def default_executor(n_jobs: int, workers: int | None = None, threads: int | None = None):
     """Where a plan of `n_jobs` trainings runs: one thread per GPU where there are GPUs; on the
-    CPU, `workers` processes (default: one per core, no more than there are jobs) of `threads`
-    threads each (default: the cores shared among them)."""
+    CPU, `workers` processes (default: one per core this process may use, no more than there
+    are jobs) of `threads` threads each (default: those cores shared among them). A process
+    given fewer torch threads than cores (OMP_NUM_THREADS, a page among others) keeps to them."""
     if torch.cuda.is_available():
         return LocalExecutor()
-    cores = usable_cores()
+    cores = min(usable_cores(), torch.get_num_threads())
     workers = workers or max(min(cores, n_jobs), 1)
     threads = threads or max(cores // workers, 1)
     if workers == 1:
