@@ -42,6 +42,18 @@ def matmul_peak_gflops(n: int = 2048, repeats: int = 10) -> float:
 
 def train_flops_per_image(model: nn.Module) -> float:
     """2 x (forward MACs + weight-gradient MACs + input-gradient MACs of every layer but the first)."""
+    macs = _layer_macs(model)
+    forward = sum(macs)
+    return 2.0 * (forward + forward + forward - macs[0])
+
+
+def forward_flops_per_image(model: nn.Module) -> float:
+    """2 x the forward MACs: what evaluating one image costs."""
+    return 2.0 * sum(_layer_macs(model))
+
+
+def _layer_macs(model: nn.Module) -> list[int]:
+    """Multiply-adds of each linear and convolutional layer for one image, in the order they run."""
     macs: list[int] = []
 
     def hook(mod, inp, out):
@@ -61,8 +73,7 @@ def train_flops_per_image(model: nn.Module) -> float:
     model.train(was_training)
     for h in handles:
         h.remove()
-    forward = sum(macs)
-    return 2.0 * (forward + forward + forward - macs[0])
+    return macs
 
 
 class _OneImageAtATime(Dataset):

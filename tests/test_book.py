@@ -125,3 +125,12 @@ def test_the_reproducibility_page_lists_every_planned_model(book, mnist):
     assert {m["cache_key"] for m in listed} == {cache_key(j.config, mnist.sha256) for j in profile_jobs("tiny")}
     at_once = min(len(os.sched_getaffinity(0)), len({m["cache_key"] for m in listed}))
     assert all(m["how"]["threads"] == 1 and m["how"]["at_once"] == at_once for m in listed)
+
+
+def test_a_page_whose_inputs_did_not_change_is_kept(book, cache_dir):
+    """Executed again into the same book, the landing page is kept as it is; --force executes it."""
+    run = lambda *extra: subprocess.run(  # noqa: E731
+        [sys.executable, str(ROOT / "tools" / "execute.py"), "index", "--profile", "tiny", "--out", str(book / "book"),
+         "--cache-dir", str(cache_dir), *extra], check=True, capture_output=True, text=True).stdout
+    assert "unchanged since it was executed, kept" in run()
+    assert "index done in" in run("--force")

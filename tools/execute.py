@@ -8,11 +8,15 @@ when the page is not notebooks/<page>.ipynb itself, `source: <notebook>`: one no
 with other parameters makes another page. Values may be overridden with -p. Unknown parameter names are
 refused before anything runs. The executed copy is stripped of run-to-run noise (timings,
 execution counts' metadata) so that the book's sources change only when results do. The wall
-time of each notebook goes to <out>/timings/<stem>.json.
+time of each notebook goes to <out>/timings/<stem>.json, with a digest of everything the
+execution read (`inputs_key`): a page whose inputs have not changed since it was executed into
+<out> is kept as it is, not executed again (--force executes it all the same).
 """
 from __future__ import annotations
 
 import argparse
+import hashlib
+import importlib.metadata
 import json
 import os
 import sys
@@ -61,7 +65,31 @@ def clean(path: Path) -> None:
     nbformat.write(nb, path)
 
 
-def execute(stem: str, profile: str, out: Path, overrides: dict, position: str, cache_dir: str | None = None) -> float:
+READERS = ("index", "performance", "reproducibility")  # pages that read the others' results: run after them, in order
+
+
+def inputs_key(stem: str, src: Path, params: dict, out: Path) -> str:
+    """A digest of what executing page `stem` reads: its notebook, its parameters, the library's
+    code, the recorded measurements, the software's versions, and, for a page that reads the
+    other pages' results, the result and timing files of the pages executed before it. The
+    models it reads are named by its parameters and the code (their cache keys); the data by
+    its checksum, checked on every load."""
+    h = hashlib.sha256(json.dumps({"page": stem, "params": params, "python": sys.version,
+                                   "torch": importlib.metadata.version("torch")}, sort_keys=True, default=str).encode())
+    files = [src, *sorted((ROOT / "aelib").rglob("*.py")), *sorted((ROOT / "measurements").glob("*.json"))]
+    if stem in READERS:
+        before = set(READERS[:READERS.index(stem)])
+        files += [p for p in sorted((out / "results").rglob("*.json")) + sorted((out / "timings").glob("*.json"))
+                  if p.stem not in READERS or p.stem in before]
+    for f in files:
+        h.update(f.name.encode() + f.read_bytes())
+    return h.hexdigest()
+
+
+def execute(stem: str, profile: str, out: Path, overrides: dict, position: str, cache_dir: str | None = None,
+            force: bool = False) -> float:
+    """Execute page `stem` into `out` unless it is there already from the same inputs; the
+    seconds this took."""
     source, params = page_profile(stem, profile)
     src = ROOT / "notebooks" / f"{source}.ipynb"
     if not src.exists():
@@ -77,6 +105,11 @@ def execute(stem: str, profile: str, out: Path, overrides: dict, position: str, 
     if unknown:
         raise SystemExit(f"{stem}: unknown parameter(s) {sorted(unknown)}; the notebook declares {sorted(declared)}")
     dest = out / f"{stem}.ipynb"
+    timing = out / "timings" / f"{stem}.json"
+    key = inputs_key(stem, src, params, out)
+    if not force and dest.exists() and timing.exists() and json.loads(timing.read_text()).get("inputs") == key:
+        print(f"[{position}] {stem} ({profile}): unchanged since it was executed, kept", flush=True)
+        return 0.0
     out.mkdir(parents=True, exist_ok=True)
     print(f"[{position}] {stem} ({profile}) ...", flush=True)
     t0 = time.perf_counter()
@@ -84,18 +117,14 @@ def execute(stem: str, profile: str, out: Path, overrides: dict, position: str, 
                         progress_bar=sys.stderr.isatty(), record_timing=False)
     seconds = time.perf_counter() - t0
     clean(dest)
-    timing = out / "timings" / f"{stem}.json"
     timing.parent.mkdir(parents=True, exist_ok=True)
-    timing.write_text(json.dumps({"notebook": stem, "profile": profile, "seconds": seconds}) + "\n")
+    timing.write_text(json.dumps({"notebook": stem, "profile": profile, "seconds": seconds, "inputs": key}) + "\n")
     print(f"[{position}] {stem} done in {seconds:.1f} s", flush=True)
     return seconds
 
 
-READERS = ("index", "performance", "reproducibility")  # pages that read the others' results: run after them, in order
-
-
 def execute_all(stems: list[str], profile: str, out: Path, overrides: dict, cache_dir: str | None,
-                jobs: int = 1) -> dict[str, float]:
+                jobs: int = 1, force: bool = False) -> dict[str, float]:
     """Every page of `stems`; with jobs > 1 the section pages run that many at a time (each in its
     own kernel: with the models trained beforehand they only read the cache; two pages that need
     the same untrained model wait for each other at its lock), then the pages that read their
@@ -108,9 +137,9 @@ def execute_all(stems: list[str], profile: str, out: Path, overrides: dict, cach
     before = {p.stem: json.loads(p.read_text())["seconds"] for p in (out / "timings").glob("*.json")}
     sections.sort(key=lambda s: -before.get(s, 0.0))  # the slowest first, by this book's last execution
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        futures = {s: pool.submit(execute, s, profile, out, overrides, pos[s], cache_dir) for s in sections}
+        futures = {s: pool.submit(execute, s, profile, out, overrides, pos[s], cache_dir, force) for s in sections}
         times = {s: f.result() for s, f in futures.items()}
-    times.update({s: execute(s, profile, out, overrides, pos[s], cache_dir) for s in stems if s in READERS})
+    times.update({s: execute(s, profile, out, overrides, pos[s], cache_dir, force) for s in stems if s in READERS})
     return {s: times[s] for s in stems}
 
 
@@ -125,9 +154,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
                     help="section pages executed at a time (default: one per core; each page's kernel then "
                          "trains on its share of the cores)")
+    ap.add_argument("--force", action="store_true", help="execute every page, even one whose inputs have not changed")
+    ap.add_argument("--times", type=Path, help="write {page: seconds this run spent on it} here (JSON; 0 for a kept page)")
     args = ap.parse_args(argv)
     overrides = {k: parse_value(v) for k, v in args.p}
-    times = execute_all(args.stems, args.profile, args.out.resolve(), overrides, args.cache_dir, args.jobs)
+    times = execute_all(args.stems, args.profile, args.out.resolve(), overrides, args.cache_dir, args.jobs,
+                        args.force)
+    if args.times:
+        args.times.write_text(json.dumps(times, indent=1) + "\n")
     if len(times) > 1:
         print(f"\n{'notebook':28} {'seconds':>8}")
         for stem, seconds in times.items():

@@ -53,12 +53,14 @@ def _train(profile: str, cache: Path) -> tuple[float, dict]:
 
 def _execute(stems: list[str], profile: str, cache: Path, out: Path, jobs: int) -> dict:
     """The pages executed into `out`, `jobs` section pages at a time: {"pages": {page: seconds},
-    "wall": seconds} (with jobs > 1 the pages overlap, so their times add up to more than the wall)."""
+    "wall": seconds} (with jobs > 1 the pages overlap, so their times add up to more than the
+    wall; a page whose inputs did not change is kept, at 0 s)."""
+    times = out.parent / "page-times.json"
     t0 = time.perf_counter()
     subprocess.run([sys.executable, str(ROOT / "tools" / "execute.py"), *stems, "--profile", profile,
-                    "--out", str(out), "--cache-dir", str(cache), "--jobs", str(jobs)], check=True, cwd=ROOT)
-    return {"pages": {p.stem: json.loads(p.read_text())["seconds"] for p in (out / "timings").glob("*.json")},
-            "wall": time.perf_counter() - t0}
+                    "--out", str(out), "--cache-dir", str(cache), "--jobs", str(jobs), "--times", str(times)],
+                   check=True, cwd=ROOT)
+    return {"pages": json.loads(times.read_text()), "wall": time.perf_counter() - t0}
 
 
 def _site(out: Path) -> float:

@@ -23,6 +23,7 @@ from pathlib import Path
 from execute import PROFILES, ROOT, page_profile, pages  # tools/ is sys.path[0] when run as a script
 
 from aelib.book.page import declared_parameters, literal
+from aelib.jobs.estimate import validation_flops
 from aelib.jobs.local import default_executor
 from aelib.jobs.plan import TrainingError, plan, run_plan
 
@@ -79,9 +80,15 @@ def positive(text: str) -> int:
     return int(text)
 
 
-def _train(args, todo, executor) -> int:
+def peak_gflops(tries: int = 3) -> float:
+    """The machine's matmul peak now: the best of a few measurements, so that a moment's
+    disturbance (another process waking up) does not halve it."""
     from aelib.bench import matmul_peak_gflops
-    peak_before = matmul_peak_gflops() if args.record and todo.todo and not args.dry_run else None
+    return max(matmul_peak_gflops() for _ in range(tries))
+
+
+def _train(args, todo, executor) -> int:
+    peak_before = peak_gflops() if args.record and todo.todo and not args.dry_run else None
     t0 = time.perf_counter()
     if todo.todo and hasattr(executor, "measure"):
         todo = todo.timed(executor.measure(todo))  # a few seconds of training steps on this machine
@@ -97,7 +104,10 @@ def _train(args, todo, executor) -> int:
     wall = time.perf_counter() - t0
     if args.record:
         getattr(executor, "close", lambda: None)()  # the workers' memory back before the peak is measured
-        record = efficiency_record(sum(todo.flops), wall, peak_before, matmul_peak_gflops())
+        record = efficiency_record(sum(todo.flops), wall, peak_before, peak_gflops())
+        val = sum(validation_flops(j.config) for j in todo.todo)
+        record.update(validation_flops=val, efficiency_with_validation=(record["flops"] + val) / (
+            record["peak_gflops"] * 1e9) / wall)
         record.update(models=len(todo.todo), workers=executor.slots, measure_seconds=measured, estimated_seconds=todo.wall_seconds(
             executor.slots), executor=executor.describe())
         args.record.parent.mkdir(parents=True, exist_ok=True)
@@ -110,8 +120,8 @@ def _train(args, todo, executor) -> int:
 
 def efficiency_record(flops: float, wall: float, peak_before: float, peak_after: float) -> dict:
     """FLOP-weighted efficiency of a training job against the matmul peak of the same run (the
-    mean of the peak measured before and after it, so that a machine that slows during the job
-    is not flattered)."""
+    mean of the peaks measured before and after it: a machine that slows or speeds up during
+    the job is judged by its average)."""
     peak = (peak_before + peak_after) / 2
     return {"flops": flops, "wall_seconds": wall, "peak_before_gflops": peak_before, "peak_after_gflops": peak_after,
             "peak_gflops": peak, "arithmetic_seconds": flops / (peak * 1e9),

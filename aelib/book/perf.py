@@ -206,25 +206,19 @@ def read_timings(timings_dir: str | Path) -> pd.DataFrame:
 def training_efficiency(times: dict, peak_gflops: float, profile: str = "full") -> tuple[pd.DataFrame, dict]:
     """How much of the matmul peak each training of the cold build used (and of the models added
     to the plan since, trained on its cache: `measure_build.py --added`): its floating-point work
-    (aelib.bench.train_flops_per_image, times training images, times epochs) over its seconds,
+    (aelib.jobs.estimate.train_flops: training images times epochs) over its seconds,
     over its share of the peak (the peak over the trainings that ran at once); the total is
     FLOP-weighted (all the work over all the seconds). Validation passes are not counted as
     work, so the figures are slightly low."""
-    from aelib.bench import train_flops_per_image
     from aelib.config import TrainConfig
-    from aelib.models import build_model
+    from aelib.jobs.estimate import train_flops
     entry = check_build(times)[profile]
     _need(entry, ("cold_training",), f"build_times.json's {profile!r} entry")
     if "training" in entry:  # the peak measured around that very job, shared among its workers
         peak_gflops = entry["training"]["peak_gflops"] / entry["training"].get("workers", 1)
-    rows, flops_per_image = [], {}
+    rows = []
     for r in entry["cold_training"] + entry.get("added_training", []):
-        cfg = TrainConfig.from_dict(r["config"])
-        shape = (cfg.model, cfg.latent, cfg.hidden, cfg.channels)
-        if shape not in flops_per_image:
-            flops_per_image[shape] = train_flops_per_image(build_model(cfg))
-        images = (cfg.train_size or 60_000 - cfg.val_size) * cfg.epochs
-        flop = flops_per_image[shape] * images
+        flop = train_flops(TrainConfig.from_dict(r["config"]))
         rows.append({"model": model_label(r["config"]), "TFLOP": flop / 1e12, "training (s)": r["seconds"],
                      "fraction of peak": flop / max(r["seconds"], 1e-9) / (peak_gflops * 1e9)})
     table = pd.DataFrame(rows).set_index("model") if rows else pd.DataFrame()

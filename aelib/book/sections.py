@@ -23,7 +23,7 @@ from aelib.config import (MAX_LATENT, TrainConfig, as_list, check_float_list, ch
 from aelib.data import Dataset, check_dataset, to_float
 from aelib.jobs.plan import Job, load_data
 from aelib.runs import cache_key, cached_run, run_path
-from aelib.runtime import pick_device, seed_everything
+from aelib.runtime import keep_freed_memory, pick_device, seed_everything
 from aelib.train import Run
 
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
@@ -211,6 +211,7 @@ def setup(stem: str, namespace: dict) -> Section:
     params = check_common({name: namespace[name] for name in declared_parameters(NOTEBOOKS / f"{stem}.ipynb")})
     page_jobs(stem, params)  # checks every training parameter before anything is loaded
     seed_everything(params.get("seed", 0))
+    keep_freed_memory()  # as the planned job's workers run: a page that trains a model alone runs as fast
     plots.set_style()
     data = load_data(params.get("dataset", "mnist"), params["cache_dir"])
     return Section(stem=stem, params=params, data=data, device=pick_device())

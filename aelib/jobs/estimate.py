@@ -34,16 +34,24 @@ def images(cfg: TrainConfig) -> tuple[int, int]:
 
 
 @lru_cache(maxsize=256)
-def flops_per_image(key: TrainConfig) -> float:
-    from aelib.bench import train_flops_per_image
+def flops_per_image(key: TrainConfig) -> tuple[float, float]:
+    """(training, forward-only) FLOPs per image of `key`'s model."""
+    from aelib.bench import forward_flops_per_image, train_flops_per_image
     from aelib.models import build_model
-    return train_flops_per_image(build_model(key))
+    model = build_model(key)
+    return train_flops_per_image(model), forward_flops_per_image(model)
 
 
 def train_flops(cfg: TrainConfig) -> float:
     """Training FLOPs of `cfg`: its training passes (validation, forward only, not counted)."""
     n_train, _ = images(cfg)
-    return flops_per_image(speed_key(cfg)) * cfg.epochs * n_train
+    return flops_per_image(speed_key(cfg))[0] * cfg.epochs * n_train
+
+
+def validation_flops(cfg: TrainConfig) -> float:
+    """FLOPs of `cfg`'s validation passes: forward only, before training and after each epoch."""
+    _, n_val = images(cfg)
+    return flops_per_image(speed_key(cfg))[1] * (cfg.epochs + 1) * n_val
 
 
 def estimate_seconds(cfg: TrainConfig, speed: tuple[float, float]) -> float:
