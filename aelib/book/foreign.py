@@ -108,7 +108,8 @@ def frame_note(table: pd.DataFrame, models: list[str]) -> str:
     if not above:
         return ""
     inside = ", ".join(f"{table.loc[(m, 'photograph'), 'object']:.2f} through {m}" for m in above)
-    return (f"Through {' and '.join(above)} the photograph outranks \"Ai\". That says more about the measure than "
+    from aelib.book.claims import _join
+    return (f"Through {_join(above)} the photograph outranks \"Ai\". That says more about the measure than "
             f"about the picture: brought into MNIST's format, the photograph is a grey box on black, and most of its "
             f"variation is the box's edge against the black, which any blurred square gets right. Inside the box, "
             f"where the cat is, the explained share is {inside}.")

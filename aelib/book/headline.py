@@ -147,6 +147,7 @@ def _real_compression(r: dict) -> Row:
     """Ours nearest the target PSNR against the cheapest standard lossy file at that PSNR or above:
     two codecs compared at equal quality, or not at all."""
     from aelib.compress.curves import cheapest_at
+    from aelib.compress.real_prose import NAMES
     ours = r["near"].get("ours")
     theirs = ours and cheapest_at([p for p in r["points"] if not p["lossless"] and not p["codec"].startswith("ours")],
                                   ours["psnr"])
@@ -157,7 +158,8 @@ def _real_compression(r: dict) -> Row:
         return Row("no codec of ours measured", "no number (the report counts floats)", v)
     text = (f"our codec nearest {v['target_psnr']:.0f} dB, on {r['n_test']:,} test digits, whole files: "
             f"{v['ours_bytes']:.1f} B at {v['ours_psnr']:.2f} dB; "
-            + (f"the cheapest standard lossy file at that PSNR or above: {v['theirs_codec']} {v['theirs_bytes']:.1f} B "
+            + (f"the cheapest standard lossy file at that PSNR or above: {NAMES.get(v['theirs_codec'], v['theirs_codec'])} "
+               f"{v['theirs_bytes']:.1f} B "
                f"at {v['theirs_psnr']:.2f} dB" if theirs else "no standard lossy codec reaches that PSNR"))
     return Row(text, "no number (the report counts floats)", v)
 

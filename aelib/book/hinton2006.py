@@ -116,4 +116,4 @@ def pretraining_text(verdict: Verdict) -> str:
     if verdict.outcome == CANNOT:
         return "The paper's figure does not apply here, so this says nothing about its pretraining."
     return ("Trained from scratch with this budget, the paper's layer widths do not get past its figure here: more "
-            "epochs (deep_epochs) or another recipe would be needed.")
+            "epochs or another recipe would be needed.")

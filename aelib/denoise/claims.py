@@ -191,11 +191,16 @@ def denoising_target(method: str, noise, rows, margin_db: float = 5.0, margin_fr
             marks += [band_order(c["psnr_gain"] - c["psnr_gain_ci"], c["psnr_gain"] + c["psnr_gain_ci"], need, need),
                       band_order(c["ssim_gain"] - c["ssim_gain_ci"], c["ssim_gain"] + c["ssim_gain_ci"], 0.0, 0.0)]
         states.append(False if False in marks else None if None in marks else True)
+        fast = [c for c in row["comparisons"] if not c["slow"]]
+        shown = [*([min(fast, key=lambda c: c["psnr_gain"])] if fast else []), *(c for c in row["comparisons"]
+                                                                                 if c["slow"])]
         text.append(f"at {f:g}, " + ", ".join(f"{c['psnr_gain']:+.2f} ± {c['psnr_gain_ci']:.2f} dB and SSIM "
                                                f"{c['ssim_gain']:+.3f} ± {c['ssim_gain_ci']:.3f} against {c['name']} "
-                                               f"({c['n_images']:,} digits)" for c in row["comparisons"]))
+                                               f"({c['n_images']:,} digits)" for c in shown))
     return by_factor(claim, noise, states, f"{method} meets the target", f"{method} misses the target",
-                     "an interval straddles the mark", f"{method}'s lead: {'; '.join(text)}")
+                     "an interval straddles the mark",
+                     f"{method}'s smallest lead over a method scored on every test digit, and its lead over each "
+                     f"one scored on a subset: {'; '.join(text)}")
 
 
 def noisy_training_helps(noise, equal_gain, equal_ci, code_gain, code_ci, dae_latent: int, ae_latent: int,

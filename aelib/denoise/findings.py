@@ -247,8 +247,8 @@ def _variants_text(variants: Sequence[str], training: str) -> str:
         return f"dae-conv is trained {'once per factor' if training == 'each' else 'once across the factors'}; " \
                f"this execution trains no other variant of it."
     described = "; ".join(f"{n}, {VARIANT_WORDS[n]}" for n in variants)
-    return (f"Beside dae-conv, trained once per factor, the same network trained once across the factors: "
-            f"{described}.")
+    way = "another way" if len(variants) == 1 else "two other ways"
+    return f"Beside dae-conv stands the same network trained once across the factors in {way}: {described}."
 
 
 def _slow_text(rows: Sequence[dict], n_subset: int) -> str:
