@@ -123,22 +123,35 @@ def test_bad_page_parameters_are_named(bad, match):
 def _target(**changes):
     t = {"psnr": 25.0, "factor": 6.0, "reference": "webp", "bpp_ours": 0.1, "bpp_reference": 0.8,
          "bytes_ours": 9.8, "bytes_reference": 78.4, "ratio": 8.0, "verdict_factor": curves.HOLDS,
-         "verdict_below": curves.HOLDS, "not_compared": [],
-         "per_codec": {"webp": {"not_below": []}, "jpeg": {"not_below": []}}}
+         "verdict_below": curves.HOLDS, "not_compared": [], "thin": [], "min_overlap": 0.1,
+         "per_codec": {"webp": {"not_below": [], "below": True, "overlap": [22.0, 30.0]},
+                       "jpeg": {"not_below": [], "below": True, "overlap": [20.0, 28.0]}}}
     return {**t, **changes}
 
 
 def test_below_text_for_every_outcome():
-    assert real_prose.below_text(_target()) == "holds, since ours needs fewer bytes than WebP and JPEG wherever both reach"
-    skipped = _target(not_compared=["avif"], per_codec={"webp": {"not_below": []}, "avif": {"not_below": []}})
-    assert real_prose.below_text(skipped) == ("holds, since ours needs fewer bytes than WebP wherever both reach; AVIF "
-                                              "reaches no PSNR that ours reach, so it is not compared")
-    fails = _target(verdict_below=curves.FAILS, per_codec={"webp": {"not_below": [[22.81, 25.12]]},
-                                                           "jpeg2000": {"not_below": [[30.0, 31.0]]}})
-    assert real_prose.below_text(fails) == ("does not hold, since ours needs at least as many bytes as WebP from 22.8 to "
-                                            "25.1 dB and JPEG 2000 from 30.0 to 31.0 dB")
-    assert real_prose.below_text(_target(verdict_below=curves.CANNOT, not_compared=["webp", "jpeg"])) == \
-        "cannot tell, since no standard lossy codec's PSNR range meets ours"
+    assert real_prose.below_text(_target()) == ("holds: ours is below WebP over 22.000–30.000 dB and JPEG over "
+                                                "20.000–28.000 dB")
+    # the quick book's case: JPEG shares 0.013 dB with ours, WebP and AVIF none
+    per = {"jpeg": {"not_below": [], "below": True, "overlap": [20.705, 20.718]},
+           "webp": {"overlap": None}, "avif": {"overlap": None}}
+    thin = _target(verdict_below=curves.CANNOT, per_codec=per, thin=["jpeg"], not_compared=["avif", "jpeg", "webp"])
+    assert real_prose.below_text(thin) == ("cannot tell: JPEG shares less than 0.1 dB of PSNR with ours "
+                                           "(20.705–20.718 dB), too little to compare; AVIF and WebP reach no PSNR "
+                                           "that ours reach")
+    partial = _target(verdict_below=curves.CANNOT, not_compared=["avif"],
+                      per_codec={**_target()["per_codec"], "avif": {"overlap": None}})
+    assert real_prose.below_text(partial) == ("cannot tell against every codec: ours is below WebP over "
+                                              "22.000–30.000 dB and JPEG over 20.000–28.000 dB; AVIF reaches no PSNR "
+                                              "that ours reach")
+    fails = _target(verdict_below=curves.FAILS,
+                    per_codec={"webp": {"not_below": [[22.81, 25.12]], "below": False, "overlap": [22.0, 30.0]},
+                               "jpeg2000": {"not_below": [[30.0, 31.0]], "below": False, "overlap": [29.0, 31.0]}})
+    assert real_prose.below_text(fails) == ("does not hold: ours is not below WebP from 22.8 to 25.1 dB; not below "
+                                            "JPEG 2000 from 30.0 to 31.0 dB")
+    none = _target(verdict_below=curves.CANNOT, not_compared=["jpeg", "webp"],
+                   per_codec={"webp": {"overlap": None}, "jpeg": {"overlap": None}})
+    assert real_prose.below_text(none) == "cannot tell: JPEG and WebP reach no PSNR that ours reach"
 
 
 def test_factor_text_for_every_outcome():
@@ -164,11 +177,14 @@ def test_model_payoff_for_every_case():
     webp = [{"codec": "webp", "lossless": False, "bpp": b * 8 / 784, "psnr": q} for b, q in ((50, 20), (200, 30))]
     text, n = real_prose.model_payoff(_fake(20.0, webp))
     assert n == ratio.images_to_pay_off(1000, 20.0, 100.0) == 13 and text.endswith("paid for itself after 13 images")
-    assert "(100.0 bytes per image)" in text
+    assert "(WebP at 25.00 dB, 100.0 bytes per image)" in text
     text, n = real_prose.model_payoff(_fake(150.0, webp))
     assert n is None and text.endswith("no more than ours, so the model never pays for itself")
+    # every setting gives more than our 25 dB: the cheapest of them is what we are set against
     text, n = real_prose.model_payoff(_fake(20.0, [{**p, "psnr": p["psnr"] + 10} for p in webp]))
-    assert n is None and text == "no standard lossy codec reaches 25.0 dB, so there is nothing to pay back"
+    assert n == 34 and "(WebP at 30.00 dB, 50.0 bytes per image)" in text  # ceil(1000 / 30)
+    text, n = real_prose.model_payoff(_fake(20.0, [{**p, "psnr": p["psnr"] - 10} for p in webp]))
+    assert n is None and text == "no standard lossy codec reaches 25.00 dB, so there is nothing to pay back"
 
 
 def test_slowest_names_the_codecs_that_took_longest():

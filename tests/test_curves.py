@@ -38,13 +38,37 @@ AVIF = _pts([(3.0, 33), (4.0, 40)], "avif", lossless=False)
 
 
 def test_target_below_holds_fails_or_cannot_tell():
+    # every lossy codec must be compared for "holds": one whose range misses ours leaves it open
     t = curves.target(OURS, WEBP + PNG + AVIF, psnr=25, factor=6)
-    assert t["verdict_below"] == curves.HOLDS and t["not_compared"] == ["avif"]  # avif's range misses ours
+    assert t["verdict_below"] == curves.CANNOT and t["not_compared"] == ["avif"]  # avif's range misses ours
     assert curves.target(OURS, WEBP + PNG)["verdict_below"] == curves.HOLDS
     assert curves.target(OURS, WEBP + PNG)["not_compared"] == []
     cheap = _pts([(0.05, 20), (0.3, 30)], "webp", lossless=False)
     assert curves.target(OURS, cheap)["verdict_below"] == curves.FAILS
+    assert curves.target(OURS, cheap + AVIF)["verdict_below"] == curves.FAILS  # one codec beats ours: fails anyway
     assert curves.target(OURS, AVIF)["verdict_below"] == curves.CANNOT
+
+
+def test_an_overlap_thinner_than_the_margin_compares_nothing():
+    # 05b in the quick profile: ours and JPEG share 20.705-20.718 dB (0.013 dB); WebP and AVIF start higher
+    ours = _pts([(16.3 * 8 / 784, 20.705), (20 * 8 / 784, 20.9)], "ours-rate")
+    jpeg = _pts([(213.7 * 8 / 784, 20.70), (400 * 8 / 784, 20.718)], "jpeg", lossless=False)
+    webp = _pts([(95.8 * 8 / 784, 22.9), (150 * 8 / 784, 26.0)], "webp", lossless=False)
+    t = curves.target(ours, jpeg + webp)
+    assert t["verdict_below"] == curves.CANNOT and t["thin"] == ["jpeg"] and t["not_compared"] == ["jpeg", "webp"]
+    assert curves.target(ours, jpeg, min_overlap=0.01)["verdict_below"] == curves.HOLDS  # a looser margin
+    more = ours + _pts([(40 * 8 / 784, 23.1)], "ours-rate")
+    assert curves.target(more, webp)["verdict_below"] == curves.HOLDS  # 22.9-23.1 dB: enough to compare
+
+
+def test_cheapest_at_reads_a_setting_above_the_quality_asked():
+    jpeg = _pts([(213.7 * 8 / 784, 20.70), (400 * 8 / 784, 24.0)], "jpeg")
+    webp = _pts([(95.8 * 8 / 784, 22.9), (150 * 8 / 784, 26.0)], "webp")
+    at = curves.cheapest_at(jpeg + webp, 20.698)  # below both frontiers: the cheapest file that gives more
+    assert at["codec"] == "webp" and at["bytes"] == pytest.approx(95.8) and at["psnr"] == 22.9
+    at = curves.cheapest_at(jpeg, 22.0)  # within JPEG's frontier: interpolated
+    assert at["codec"] == "jpeg" and 213.7 < at["bytes"] < 400 and at["psnr"] == 22.0
+    assert curves.cheapest_at(jpeg + webp, 30.0) is None
 
 
 def test_target_factor_holds_fails_or_cannot_tell():

@@ -1,4 +1,6 @@
 """The trainings each page needs: one function the pages and `make models` share."""
+from pathlib import Path
+
 import pytest
 
 from aelib.book.sections import Job, check_common, page_jobs, recipe
@@ -39,8 +41,8 @@ def test_conv_page_trains_both_kinds_at_both_sizes():
 
 
 def test_the_dataset_reaches_every_config():
-    jobs = page_jobs("04_foreign_images", {"dataset": "fashion-mnist", "model": "conv", "latents": [16]})
-    assert [(j.config.dataset, j.config.model) for j in jobs] == [("fashion-mnist", "conv")]
+    jobs = page_jobs("04_foreign_images", {"dataset": "fashion-mnist", "mlp_latents": [128], "conv_latents": [16]})
+    assert [(j.config.dataset, j.config.model) for j in jobs] == [("fashion-mnist", "mlp"), ("fashion-mnist", "conv")]
 
 
 @pytest.mark.parametrize("stem, params, match", [
@@ -62,3 +64,22 @@ def test_common_checks():
     with pytest.raises(ValueError, match="dataset must be one of"):
         check_common({"dataset": "cifar"})
     assert recipe({"epochs": 3, "train_size": 0, "seed": 2}, latent=7) == TrainConfig(epochs=3, seed=2, latent=7)
+
+
+def test_every_section_of_a_profile_evaluates_one_test_set():
+    """Finding 9 of the verdicts issue: within a profile every section page measures the same test
+    digits (all 10,000 in full), so that one model scores the same on every page."""
+    import yaml
+
+    from aelib.book.headline import SECTIONS
+    from aelib.book.page import declared_parameters, literal
+    root = Path(__file__).resolve().parent.parent
+    for profile in ("full", "quick", "tiny"):
+        sizes = {}
+        for stem, _ in SECTIONS:
+            table = yaml.safe_load((root / "profiles" / f"{stem}.yaml").read_text())
+            default = literal(declared_parameters(root / "notebooks" / f"{table.get('source', stem)}.ipynb")
+                              ["test_size"]["default"])
+            sizes[stem] = (table.get(profile) or {}).get("test_size", default) or 10_000
+        assert len(set(sizes.values())) == 1, f"{profile}: {sizes}"
+        assert profile != "full" or set(sizes.values()) == {10_000}

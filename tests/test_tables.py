@@ -33,10 +33,48 @@ def test_latent_seeds_give_mean_lowest_and_highest():
     assert t.loc[128, "se train lo"] == t.loc[128, "se train hi"] == 0
 
 
-def test_seed_margin_is_the_largest_relative_range_or_the_fallback():
-    seeds = pd.DataFrame({"seeds": [3, 3, 1], "se test mean": [10.0, 4.0, 2.0], "se test lo": [9.5, 3.0, 2.0],
-                          "se test hi": [10.5, 5.0, 2.0]}, index=pd.Index([16, 128, 16384], name="latent"))
-    margin, text = tables.seed_margin(seeds, 0.05)
-    assert margin == pytest.approx(0.5) and "3 seeds" in text and "code 128" in text
-    margin, text = tables.seed_margin(seeds[seeds["seeds"] == 1], 0.05)
-    assert margin == 0.05 and "one training" in text
+def test_seed_margin_is_a_prediction_interval_from_the_pooled_relative_spread():
+    seeds = pd.DataFrame({"seeds": [3, 3, 1], "se test mean": [10.0, 4.0, 2.0], "se test sd": [0.5, 0.2, float("nan")],
+                          "se test lo": [9.5, 3.8, 2.0], "se test hi": [10.5, 4.2, 2.0]},
+                         index=pd.Index([16, 128, 16384], name="latent"))
+    margin, text = tables.seed_margin(seeds)
+    # both sizes move by 5% of their error between seeds; df = 4, t = 2.776; times sqrt(2)
+    assert margin == pytest.approx(2.7764 * 0.05 * 2 ** 0.5, rel=1e-3)
+    assert "t with 4 degrees of freedom" in text and "code sizes up to 128 trained at 3 seeds" in text
+    assert tables.seed_margin(seeds[seeds["seeds"] == 1]) == (None, tables.seed_margin(seeds[:0])[1])
+    assert "trained once" in tables.seed_margin(seeds[seeds["seeds"] == 1])[1]
+
+
+def test_latent_verdicts_cannot_tell_without_a_margin_or_the_report_s_largest_code():
+    se_train, se_test = {16: 9.0, 512: 1.6, 1024: 1.5}, {16: 10.0, 512: 2.0, 1024: 2.6}
+    short = tables.latent_verdicts(se_train, se_test, 0.05, "m")
+    assert short["overfit"].outcome == "cannot tell"
+    assert short["overfit"].evidence.startswith("this profile tests a largest code of 1,024 against the report's 16,384")
+    assert short["better"].outcome == "holds"  # judged on the codes up to 784, as before
+    full = tables.latent_verdicts({512: 1.6, 16384: 1.5}, {512: 2.0, 16384: 2.6}, 0.05, "m")
+    assert full["overfit"].outcome == "holds"
+    none = tables.latent_verdicts(se_train, se_test, None, "each code size was trained once")
+    assert {v.outcome for v in none.values()} == {"cannot tell"}
+
+
+def test_rates_need_the_report_s_budget_of_adam_steps():
+    assert tables.adam_steps(5, 10_000, 64) == 785 and tables.adam_steps(5, 50_000, 64) == 3_910
+
+
+def test_speed_is_compared_per_image():
+    text = tables.speed_note(1.48, 10_000, 6.4, 50_000)
+    # 0.148 ms per image here against 0.128 ms in the report: slower per image, though the epoch is shorter
+    assert "0.148 ms per image" in text and "0.128 ms per image" in text and "1.2 times slower" in text
+    assert "hardware" in text and "Performance" not in text
+
+
+def test_timing_margin_is_the_measured_spread_of_epoch_times():
+    rel, text = tables.timing_margin({"conv-128": [9.0, 2.0, 2.1, 1.9, 2.2, 1.8], "mlp-128": [5.0, 1.0, 1.0, 1.0, 1.0]})
+    assert rel == pytest.approx(0.1) and "conv-128's" in text and "10%" in text
+
+
+def test_epochs_intro_follows_the_run():
+    assert tables.epochs_intro([0, 1, 2, 5, 10]) == {"epochs_list": "0, 1, 2, 5 and 10",
+                                                     "snapshot_text": "the 5-epoch model is exactly the 10-epoch run "
+                                                                      "after 5 epochs"}
+    assert tables.epochs_intro([0, 1])["snapshot_text"] == "every count shown is a state of that one run"

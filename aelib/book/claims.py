@@ -4,12 +4,15 @@ inputs (tests/test_claims.py) and the pages only call it.
 
 A verdict has one of five outcomes. "within noise" is used where the gap between two measured
 figures is smaller than the noise margin that separates a real difference from run-to-run
-variation (the seed-to-seed spread where there are several seeds, else a stated margin);
-"cannot tell" where the measurements cannot test the claim at all (a parameter sweep that lacks
-the values the claim is about).
+variation (`seed_margin`, from the seed-to-seed spread, where there are several seeds, else a
+margin whose origin the page states); "cannot tell" where the measurements cannot test the claim
+at all (a sweep that lacks the values the claim is about, a profile that trains less than the
+report did, one training where the claim needs the seed-to-seed noise). A tie, an overlap or a
+straddle of a threshold never prints "holds" or "does not hold".
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 HOLDS, PARTLY, FAILS, NOISE, CANNOT = "holds", "holds in part", "does not hold", "within noise", "cannot tell"
@@ -40,6 +43,50 @@ def compare(a: float, b: float, margin: float) -> str:
     if a - b > margin:
         return FAILS
     return NOISE
+
+
+def all_of(outcomes) -> str:
+    """The outcome of a claim that joins several parts ("clears the noise at low factors and fails
+    at high ones"): HOLDS when every part holds; where a part does not hold, PARTLY if another
+    holds (even in part), else FAILS; NOISE when no part fails but one is within noise; else CANNOT."""
+    outcomes = list(outcomes)
+    if not outcomes:
+        raise ValueError("all_of needs at least one outcome")
+    if all(o == HOLDS for o in outcomes):
+        return HOLDS
+    if any(o in (FAILS, PARTLY) for o in outcomes):
+        return PARTLY if any(o in (HOLDS, PARTLY) for o in outcomes) else FAILS
+    return NOISE if NOISE in outcomes else CANNOT
+
+
+def seed_margin(a: list[float], b: list[float]) -> tuple[float | None, str]:
+    """The smallest gap between two single trainings (one of setting a, one of b) taken as real,
+    and a sentence saying where it comes from: the half-width of a 95% prediction interval for the
+    difference of two trainings, t(df) * s * sqrt(2), with s the seed-to-seed standard deviation
+    pooled over `a` and `b` (each a list of one setting's values, one per seed) and df its degrees
+    of freedom. With two seeds each (df = 2, t = 4.30) a gap must exceed about 4.3 times the seed
+    range. (None, why) when neither setting has two seeds: no measure of the noise at all."""
+    from scipy.stats import t as student
+    import numpy as np
+    a, b = [float(x) for x in a], [float(x) for x in b]
+    df = max(len(a) - 1, 0) + max(len(b) - 1, 0)
+    if df < 1:
+        return None, "each setting was trained once, so nothing measures how far a result moves between trainings"
+    ss = sum(float(np.sum((np.asarray(v) - np.mean(v)) ** 2)) for v in (a, b) if len(v) > 1)
+    s = math.sqrt(ss / df)
+    q = float(student.ppf(0.975, df))
+    margin = q * s * math.sqrt(2)
+    return margin, (f"a gap counts as real beyond {margin:.4f}, the half-width of a 95% prediction interval for the "
+                    f"gap between two trainings (t with {df} degree{'s' * (df != 1)} of freedom, {q:.2f}, times the "
+                    f"seed-to-seed standard deviation pooled over {len(a)} and {len(b)} seeds, {s:.4f}, times √2)")
+
+
+def short_budget(verdict: Verdict, ours: str, theirs: str) -> Verdict:
+    """`verdict` for a profile that cannot test the claim as the report stated it (fewer training
+    steps, a smaller code): "cannot tell in this profile", the measured evidence kept after the
+    reason. `ours` and `theirs` say what each trained, e.g. "780 Adam steps" and "about 3,900"."""
+    return Verdict(verdict.claim, CANNOT, f"this profile tests {ours} against the report's {theirs}, so it cannot "
+                                          f"test the claim as stated; measured here, {verdict.evidence}")
 
 
 def _join(items) -> str:
@@ -77,13 +124,14 @@ def epoch_time(seconds: list[float], trend_limit: float = 0.15, spread_limit: fl
 
 # --- section 2: learning rate ---------------------------------------------------------------------
 
-def best_rates(difference: dict[float, float], spread: dict[float, float], pair=(1e-3, 1e-4)) -> Verdict:
+def best_rates(difference: dict[float, float], seeds: dict[float, list[float]], pair=(1e-3, 1e-4)) -> Verdict:
     """The report: over five epochs the rates 0.001 and 0.0001 work best (by its difference).
 
-    `spread`: each rate's seed-to-seed range of the difference (max - min over the seeds trained).
-    HOLDS when both rank above every other rate by more than the larger spread of the two rates
-    compared; FAILS when another rate beats one of the two by more than that; NOISE when the gap is
-    within it; CANNOT when the sweep lacks one of the two or has no other rate."""
+    `difference`: each rate's difference at the page's seed; `seeds`: each rate's differences at
+    every seed trained (the page's included). HOLDS when both rank above every other rate by more
+    than `seed_margin` of the two rates compared; FAILS when another rate beats one of the two by
+    more than that; NOISE when the gap is within it; CANNOT when the sweep lacks one of the two or
+    has no other rate, or when no rate was trained at two seeds (no margin)."""
     claim = "learning rates of 0.001 and 0.0001 work best"
     others = {lr: d for lr, d in difference.items() if lr not in pair}
     if not set(pair) <= set(difference) or not others:
@@ -91,31 +139,46 @@ def best_rates(difference: dict[float, float], spread: dict[float, float], pair=
     worst_pair = max(pair, key=difference.get)
     best_other = min(others, key=others.get)
     a, b = difference[worst_pair], others[best_other]
-    margin = max(spread.get(worst_pair, 0.0), spread.get(best_other, 0.0))
+    margin, origin = seed_margin(seeds.get(worst_pair, [a]), seeds.get(best_other, [b]))
     evidence = (f"the weaker of the two, lr {worst_pair:g}, has a difference of {a:.4f}; the best other rate, "
-                f"lr {best_other:g}, {b:.4f}; the seed-to-seed range of these two is up to {margin:.4f}")
+                f"lr {best_other:g}, {b:.4f}; {origin}")
+    if margin is None:
+        return Verdict(claim, CANNOT, evidence)
     return Verdict(claim, compare(a, b, margin), evidence)
 
 
-def large_rates_rise(val_loss: dict[float, list[float]], nonfinite: dict[float, bool], threshold: float = 1e-2) -> Verdict:
-    """The report: large rates (0.01 and above) make the loss increase instead of decrease.
+def large_rates_rise(val_loss: dict[float, list[float]], nonfinite: dict[float, bool],
+                     constant: dict[float, bool] | None = None, threshold: float = 1e-2) -> Verdict:
+    """The report: at large rates (0.01 and above) Adam "does not manage to find a minimum and we
+    even get increasing loss instead of decreasing loss".
 
-    HOLDS when at every such rate the validation loss ends above its start or turns non-finite;
-    PARTLY when some do, or the loss rises in some epochs; FAILS when at every such rate it falls
-    in every epoch; CANNOT when the sweep has no such rate."""
-    claim = "large learning rates (0.01 and above) make the loss increase instead of decrease"
+    A rate fails to find a minimum when its validation loss ends above its start, turns
+    non-finite, or its model collapses to a constant output (the same image whatever the input,
+    `constant`), whatever its loss did on the way: a flat loss at a constant output is no
+    minimum. HOLDS when every such rate fails so; PARTLY when some do, or the loss rises in some
+    epochs; FAILS when at every such rate the model learned and the loss fell in every epoch;
+    CANNOT when the sweep has no such rate."""
+    claim = ("at large learning rates (0.01 and above) Adam does not find a minimum, the loss even increasing "
+             "instead of decreasing")
+    constant = constant or {}
     large = sorted(lr for lr in val_loss if lr >= threshold)
     if not large:
         return Verdict(claim, CANNOT, f"the sweep has no rate of {threshold:g} or more")
-    ended_up = [lr for lr in large if nonfinite[lr] or val_loss[lr][-1] > val_loss[lr][0]]
+    no_minimum = [lr for lr in large if nonfinite[lr] or constant.get(lr) or val_loss[lr][-1] > val_loss[lr][0]]
     rose = [lr for lr in large if any(b > a for a, b in zip(val_loss[lr], val_loss[lr][1:]))]
-    parts = [f"at lr {lr:g} the validation loss goes from {val_loss[lr][0]:.4f} to "
-             + ("a non-finite value" if nonfinite[lr] else f"{val_loss[lr][-1]:.4f}") for lr in large]
-    evidence = "; ".join(parts)
-    if len(ended_up) == len(large):
+
+    def part(lr: float) -> str:
+        end = "a non-finite value" if nonfinite[lr] else f"{val_loss[lr][-1]:.4f}"
+        text = f"at lr {lr:g} the validation loss goes from {val_loss[lr][0]:.4f} to {end}"
+        return text + (", and the model's output is the same image whatever the input (constant output)"
+                       if constant.get(lr) else "")
+    evidence = "; ".join(part(lr) for lr in large)
+    if len(no_minimum) == len(large):
         return Verdict(claim, HOLDS, evidence)
-    if ended_up or rose:
-        return Verdict(claim, PARTLY, evidence + f"; it rises in at least one epoch at lr {_join(f'{lr:g}' for lr in sorted(set(ended_up) | set(rose)))}")
+    if no_minimum or rose:
+        found = [f"no minimum at lr {_join(f'{lr:g}' for lr in no_minimum)}"] if no_minimum else []
+        found += [f"the loss rises in at least one epoch at lr {_join(f'{lr:g}' for lr in rose)}"] if rose else []
+        return Verdict(claim, PARTLY, evidence + "; " + "; ".join(found))
     return Verdict(claim, FAILS, evidence + ", falling in every epoch")
 
 
@@ -184,15 +247,22 @@ def recognisable(score: float, digits_low: float, digits_floor: float) -> str:
     return HOLDS if score >= digits_low else CANNOT
 
 
-def only_ai(outcomes: dict[str, str], scores: dict[str, float] | None = None) -> Verdict:
+def only_ai(outcomes: dict[str, str], scores: dict[str, float] | None = None, margin: dict[str, float] | None = None,
+            margin_origin: str = "") -> Verdict:
     """The report: of its foreign images only "Ai" comes back recognisable. `outcomes`: image name
-    -> `recognisable(...)` for one model; `scores`: each image's explained share. HOLDS when "Ai"
-    is recognisable and no other is; PARTLY when "Ai" is and some other is too, or when none is
-    by the strict yardstick of real digits but "Ai" comes back best of the images (the report's
-    "recognisable, with some errors" read as a ranking); FAILS when "Ai" is not recognisable and
-    does not come back best; CANNOT when "Ai", or every other image, lies in the band where the
-    test cannot separate."""
+    -> `recognisable(...)` for one model; `scores`: each image's explained share; `margin`: per
+    image, how far its share moves for reasons that say nothing of the model (a ranking of two
+    images needs a gap above the larger of their two; `margin_origin` says where it comes from).
+    HOLDS when "Ai" is recognisable and no other is; PARTLY when "Ai" is and some other is
+    too, or when none is by the strict yardstick of real digits but "Ai" comes back best of the
+    images by more than `margin` (the report's "recognisable, with some errors" read as a ranking);
+    FAILS when "Ai" is not recognisable and another image beats it by more than `margin`; CANNOT
+    when "Ai", or every other image, lies in the band where the test cannot separate, or when the
+    ranking is decided by less than `margin`."""
     claim = 'only "Ai" comes back recognisable'
+    margin = margin or {}
+    if any(m < 0 for m in margin.values()):
+        raise ValueError(f"every margin must be >= 0, got {margin}")
     others = {n: o for n, o in outcomes.items() if n != "Ai"}
     yes = [n for n, o in others.items() if o == HOLDS]
     unsure = [n for n, o in outcomes.items() if o == CANNOT]
@@ -206,6 +276,11 @@ def only_ai(outcomes: dict[str, str], scores: dict[str, float] | None = None) ->
             runner = rank[1] if rank[0] == "Ai" else rank[0]
             evidence += (f"; by explained share \"Ai\" ranks {rank.index('Ai') + 1} of {len(rank)} "
                          f"({scores['Ai']:.3f}, against {scores[runner]:.3f} for {runner})")
+            tie = max(margin.get("Ai", 0.0), margin.get(runner, 0.0))
+            if abs(scores["Ai"] - scores[runner]) <= tie:
+                return Verdict(claim, CANNOT, evidence + f", a gap of {abs(scores['Ai'] - scores[runner]):.3f}, "
+                                                         f"within the margin of {tie:.3f}" +
+                               (f" ({margin_origin})" if margin_origin else "") + ", so the ranking cannot be told")
             if rank[0] == "Ai":
                 return Verdict(claim, PARTLY, evidence + ", best of the images though below the model's real digits")
         return Verdict(claim, FAILS, evidence)
@@ -218,12 +293,13 @@ def only_ai(outcomes: dict[str, str], scores: dict[str, float] | None = None) ->
 
 # --- section 6: convolutional against MLP ------------------------------------------------------------
 
-def conv_better(conv: float, mlp: float, margin: float, claim: str) -> Verdict:
+def conv_better(conv: float, mlp: float, seeds: tuple[list[float], list[float]], claim: str) -> Verdict:
     """A claim that the convolutional model reconstructs better than the MLP, judged on the mean
-    difference (lower is better); `margin` is the seed-to-seed range below which a gap is noise."""
-    return Verdict(claim, compare(conv, mlp, margin),
-                   f"difference {conv:.4f} (convolutional) against {mlp:.4f} (MLP); the seed-to-seed range is "
-                   f"up to {margin:.4f}")
+    difference at the page's seed (lower is better) against `seed_margin` of the two models'
+    differences at every seed (`seeds`: conv's, then the MLP's); CANNOT with one training each."""
+    margin, origin = seed_margin(*seeds)
+    evidence = f"difference {conv:.4f} (convolutional) against {mlp:.4f} (MLP); {origin}"
+    return Verdict(claim, CANNOT if margin is None else compare(conv, mlp, margin), evidence)
 
 
 def inverted_two_fails(outcome: str) -> Verdict:

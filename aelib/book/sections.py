@@ -92,9 +92,9 @@ def _thirty_numbers(p):  # 03b: the shared recipe's MLP and conv at the 2006 pap
     return [Job(recipe(p, latent=k)), Job(recipe(p, model="conv", latent=k)), Job(deep)]
 
 
-def _foreign_images(p):  # 04: the given model kind at each code size
-    return [Job(recipe(p, model=p["model"], latent=k))
-            for k in check_int_list("latents", p["latents"], lo=1, hi=MAX_LATENT)]
+def _foreign_images(p):  # 04: both model kinds, each at its code sizes
+    return [Job(recipe(p, model=kind, latent=k)) for kind in ("mlp", "conv")
+            for k in check_int_list(f"{kind}_latents", p[f"{kind}_latents"], lo=1, hi=MAX_LATENT)]
 
 
 def _conv_vs_linear(p):  # 06: both kinds at both code sizes
@@ -194,8 +194,21 @@ class Section:
     def cache_key(self, cfg: TrainConfig) -> str:
         return cache_key(cfg, self.data.sha256)
 
+    def train_images(self, cfg: TrainConfig) -> int:
+        """How many images train `cfg`'s model."""
+        return cfg.train_size or len(self.data.train_images) - cfg.val_size
+
     def n_train(self, cfg: TrainConfig) -> str:
-        return f"{cfg.train_size or 60_000 - cfg.val_size:,}"
+        return f"{self.train_images(cfg):,}"
+
+    def data_text(self, cfg: TrainConfig) -> str:
+        """Which images train `cfg`'s model and which give its validation loss, as this run has
+        them: "The first 10,000 of the 60,000 training images train the model and the last
+        10,000 give the validation loss after each epoch"."""
+        total, val = len(self.data.train_images), cfg.val_size
+        first = (f"The first {self.n_train(cfg)} of the {total:,} training images train the model"
+                 if cfg.train_size else f"The first {total - val:,} of the {total:,} training images train the model")
+        return f"{first} and the last {val:,} give the validation loss after each epoch"
 
     @property
     def report_applies(self) -> bool:

@@ -44,18 +44,25 @@ def summary(m) -> dict:
 
 
 def below_text(t: dict) -> str:
-    """The first part of the target: our best curve below every standard lossy codec's."""
-    judged = [c for c in t["per_codec"] if c not in t["not_compared"]]
-    left_out = t["not_compared"]
-    skipped = (f"; {_names(left_out)} {'reaches' if len(left_out) == 1 else 'reach'} no PSNR that ours "
-               f"reach, so {'it is' if len(left_out) == 1 else 'they are'} not compared") if left_out else ""
-    if t["verdict_below"] == CANNOT:
-        return "cannot tell, since no standard lossy codec's PSNR range meets ours"
+    """The first part of the target: our best curve below every standard lossy codec's, codec by
+    codec, each over the PSNR range both curves reach."""
+    per, thin = t["per_codec"], t.get("thin", [])
+    judged = [c for c in per if c not in t["not_compared"]]
+    over = lambda c: f"{per[c]['overlap'][0]:.3f}–{per[c]['overlap'][1]:.3f} dB"  # noqa: E731
+    below = [c for c in judged if per[c]["below"]]
+    parts = ([f"below {_join([f'{NAMES.get(c, c)} over {over(c)}' for c in below])}"] if below else [])
+    parts += [f"not below {NAMES.get(c, c)} from {a:.1f} to {b:.1f} dB" for c in judged if not per[c]["below"]
+              for a, b in per[c]["not_below"]]
+    unsure = ([f"{_names(thin)} share{'s' * (len(thin) == 1)} less than {t.get('min_overlap', 0):g} dB of PSNR with "
+               f"ours ({_join([over(c) for c in thin])}), too little to compare"] if thin else [])
+    none = [c for c in t["not_compared"] if c not in thin]
+    unsure += [f"{_names(none)} {'reaches' if len(none) == 1 else 'reach'} no PSNR that ours reach"] if none else []
+    evidence = "; ".join(parts + unsure)
     if t["verdict_below"] == HOLDS:
-        return f"holds, since ours needs fewer bytes than {_names(judged)} wherever both reach{skipped}"
-    where = _join([f"{NAMES.get(c, c)} from {a:.1f} to {b:.1f} dB" for c, r in t["per_codec"].items()
-                   for a, b in r["not_below"]])
-    return f"does not hold, since ours needs at least as many bytes as {where}{skipped}"
+        return f"holds: ours is {evidence}"
+    if t["verdict_below"] == FAILS:
+        return f"does not hold: ours is {evidence}" if parts else f"does not hold: {evidence}"
+    return (f"cannot tell against every codec: ours is {evidence}" if parts else f"cannot tell: {evidence}")
 
 
 def factor_text(t: dict) -> str:
@@ -75,18 +82,18 @@ def factor_text(t: dict) -> str:
 
 def model_payoff(m) -> tuple[str, int | None]:
     """After how many images the decoder and tables, sent once, have paid for themselves against
-    the smallest files a standard lossy codec makes at our chosen codec's PSNR: (sentence, n)."""
+    the smallest files a standard lossy codec makes at our chosen codec's PSNR or above: (sentence, n)."""
     best = m.near["ours"]
-    same = curves.bpp_at([p for p in m.theirs if not p["lossless"]], best["psnr"])
+    same = curves.cheapest_at([p for p in m.theirs if not p["lossless"]], best["psnr"])
     if same is None:
-        return (f"no standard lossy codec reaches {best['psnr']:.1f} dB, so there is nothing to pay back", None)
-    theirs = same * ratio.PIXELS / 8
+        return (f"no standard lossy codec reaches {best['psnr']:.2f} dB, so there is nothing to pay back", None)
+    theirs, at = same["bytes"], f"{NAMES.get(same['codec'], same['codec'])} at {same['psnr']:.2f} dB"
     n = ratio.images_to_pay_off(m.codecs[best["setting"]].model_bytes()["total"], best["bytes"], theirs)
     if n is None:
-        return (f"the smallest files a standard lossy codec makes at {best['psnr']:.1f} dB take {theirs:.1f} bytes "
-                "per image, no more than ours, so the model never pays for itself", None)
-    return (f"against the smallest files a standard lossy codec makes at {best['psnr']:.1f} dB ({theirs:.1f} bytes "
-            f"per image), the model has paid for itself after {n:,} images", n)
+        return (f"the smallest files a standard lossy codec makes at {best['psnr']:.2f} dB or above ({at}) take "
+                f"{theirs:.1f} bytes per image, no more than ours, so the model never pays for itself", None)
+    return (f"against the smallest files a standard lossy codec makes at {best['psnr']:.2f} dB or above ({at}, "
+            f"{theirs:.1f} bytes per image), the model has paid for itself after {n:,} images", n)
 
 
 def slowest(points: list[dict], n: int = 2) -> str:

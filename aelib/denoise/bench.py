@@ -140,24 +140,35 @@ def tune_classical(data: Dataset, names: Sequence[str], factors: Sequence[float]
     return classical.tune_all(names, val, factors, kind, seed, cache_dir, workers)
 
 
-def versus_best_classical(result: Evaluation, method: str = "dae-conv") -> list[dict]:
-    """Per factor: `method` against the classical method with the highest mean on the first
-    n_subset test images (where every method was evaluated), separately for PSNR and SSIM; the
-    gain is the mean per-image difference on those images, with its 95% interval."""
+def versus_classical(result: Evaluation, method: str = "dae-conv") -> list[dict]:
+    """Per factor, `method` against every classical method, each on the largest set of test
+    images both were scored on (all of them for the fast methods, the first n_subset for a slow
+    one): {"noise", "best" (the fast method with the highest mean PSNR over every test image),
+    "comparisons": [{"name", "n_images", "slow", "<metric>_<method|other>" (means over those
+    images), "<metric>_gain", "<metric>_gain_ci" (paired mean difference and its 95% half-width)
+    for PSNR and SSIM}], the best fast method's first, then the slow ones, then the others}. A
+    subset judges the slow method's comparison only."""
     names = [n for n in result.methods if n in classical.DENOISERS]
     if method not in result.methods or not names:
         raise ValueError(f"need {method!r} and at least one classical method; have {result.methods}")
+    fast = [n for n in names if not classical.get(n).slow]
     scores = {n: result.scores(n) for n in [method, *names]}
+    paired = {(n, m): result.paired(method, n, m) for n in names for m in ("psnr", "ssim")}
     rows = []
     for i, f in enumerate(result.noise):
-        row = {"noise": f}
-        for metric in ("psnr", "ssim"):
-            best = max(names, key=lambda n: getattr(scores[n], metric + "_subset")[i])
-            gain, half = result.paired(method, best, metric, n=result.n_subset)[i]
-            row.update({f"{metric}_best": best, f"{metric}_{method}": getattr(scores[method], metric + "_subset")[i],
-                        f"{metric}_classical": getattr(scores[best], metric + "_subset")[i],
-                        f"{metric}_gain": gain, f"{metric}_gain_ci": half})
-        rows.append(row)
+        best = max(fast, key=lambda n: scores[n].psnr[i]) if fast else None
+        order = [*([best] if best else []), *(n for n in names if n not in fast), *(n for n in fast if n != best)]
+        comparisons = []
+        for n in order:
+            k = min(scores[method].n_images, scores[n].n_images)
+            c = {"name": n, "n_images": k, "slow": n not in fast}
+            for m in ("psnr", "ssim"):
+                mine = getattr(result.outputs[method][f], m)[:k]
+                theirs = getattr(result.outputs[n][f], m)[:k]
+                c.update({f"{m}_{method}": float(mine.mean()), f"{m}_other": float(theirs.mean()),
+                          f"{m}_gain": paired[(n, m)][i][0], f"{m}_gain_ci": paired[(n, m)][i][1]})
+            comparisons.append(c)
+        rows.append({"noise": f, "best": best, "comparisons": comparisons})
     return rows
 
 

@@ -1,7 +1,12 @@
 """Classical denoisers, the baselines practitioners trust, each with the one parameter it is tuned on.
 
 Every denoiser maps one (28, 28) float64 image in [0, 1] to one in [0, 1] (outputs are clipped:
-BM3D and the Gaussian of a clipped image can leave the range slightly). `denoise` applies one to
+BM3D and the Gaussian of a clipped image can leave the range slightly). Beside the textbook
+filters stand the two a specialist tries first on MNIST's black background: a threshold that sets
+every pixel below it to 0, alone and after a 3×3 median filter. And since the noise is clipped to
+[0, 1], a black pixel can only brighten: a denoiser built for zero-mean noise estimates the mean
+of the noisy pixel, m_f(x) = E[clip(x + f z, 0, 1)], not x. Its "-debiased" variant maps its
+output back through the inverse of m_f (`unbias`), which takes that bias out. `denoise` applies one to
 a batch (N, 1, 28, 28), optionally across worker processes. `tune` picks a parameter from the
 method's grid by the mean PSNR on noisy copies of the images it is given, which the benchmark
 takes from the validation split, never from the test set; `tune_all` keeps those choices in
@@ -49,6 +54,36 @@ def _nlmeans(img: np.ndarray, h: float) -> np.ndarray:
     return denoise_nl_means(img, h=h, patch_size=3, patch_distance=4, fast_mode=True)
 
 
+def _threshold(img: np.ndarray, level: float) -> np.ndarray:
+    return np.where(img < level, 0.0, img)
+
+
+def _median_threshold(img: np.ndarray, level: float) -> np.ndarray:
+    return _threshold(_median(img, 3), level)
+
+
+def noisy_mean(x: np.ndarray, factor: float, kind: str = "gaussian") -> np.ndarray:
+    """m_f(x): the expected noisy value of a clean pixel x under the page's noise
+    (`aelib.noise.add_noise`). Gaussian, clipped to [0, 1]: with a = -x/f and b = (1 - x)/f,
+    E[clip(x + f z)] = x (Phi(b) - Phi(a)) + f (phi(a) - phi(b)) + 1 - Phi(b); salt and pepper at
+    rate f: (1 - f) x + f / 2. Increasing in x, so it can be inverted."""
+    from scipy.stats import norm
+    x = np.asarray(x, dtype=np.float64)
+    if check_noise_kind(kind) == "salt-pepper":
+        return (1 - factor) * x + factor / 2
+    if factor == 0:
+        return x
+    a, b = -x / factor, (1 - x) / factor
+    return x * (norm.cdf(b) - norm.cdf(a)) + factor * (norm.pdf(a) - norm.pdf(b)) + 1 - norm.cdf(b)
+
+
+def unbias(y: np.ndarray, factor: float, kind: str = "gaussian") -> np.ndarray:
+    """The inverse of `noisy_mean`, pixel by pixel (values beyond m_f(0) or m_f(1) go to 0 or 1):
+    what a denoiser's estimate of the noisy pixel's mean says the clean pixel was."""
+    xs = np.linspace(0.0, 1.0, 1001)
+    return np.interp(y, noisy_mean(xs, factor, kind), xs)
+
+
 def _bm3d(img: np.ndarray, sigma_psd: float) -> np.ndarray:
     import bm3d  # imported on first use: the package is licensed for non-commercial use only
     return bm3d.bm3d(img, sigma_psd=sigma_psd)
@@ -61,6 +96,7 @@ class Denoiser:
     grid: tuple  # the values `tune` chooses from
     fn: Callable[[np.ndarray, float], np.ndarray]
     slow: bool = False  # evaluated on a fixed subset of the test set only
+    debias: bool = False  # the output goes through `unbias` at the noise factor (which `denoise` then needs)
 
 
 DENOISERS: dict[str, Denoiser] = {d.name: d for d in (
@@ -68,6 +104,11 @@ DENOISERS: dict[str, Denoiser] = {d.name: d for d in (
     Denoiser("median", "size", (3, 5, 7), _median),
     Denoiser("tv", "weight", (0.015, 0.03, 0.06, 0.1, 0.15, 0.22, 0.32, 0.45, 0.65, 1.0), _tv),
     Denoiser("nlmeans", "h", (0.03, 0.05, 0.1, 0.15, 0.2, 0.28, 0.38, 0.5, 0.7, 1.0), _nlmeans),
+    Denoiser("nlmeans-debiased", "h", (0.03, 0.05, 0.1, 0.15, 0.2, 0.28, 0.38, 0.5, 0.7, 1.0), _nlmeans,
+             debias=True),
+    Denoiser("threshold", "level", (0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5, 0.6, 0.7), _threshold),
+    Denoiser("median-threshold", "level", (0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5, 0.6, 0.7),
+             _median_threshold),
     Denoiser("bm3d", "sigma_psd", (0.05, 0.08, 0.12, 0.17, 0.24, 0.34, 0.48), _bm3d, slow=True),
 )}
 
@@ -104,9 +145,10 @@ def worker_pool(workers: int):
         yield pool
 
 
-def denoise(name: str, x: torch.Tensor, value, workers: int = 1,
-            pool: ProcessPoolExecutor | None = None) -> tuple[torch.Tensor, float]:
-    """Apply denoiser `name` with parameter `value` to each image of x (N, 1, H, W) in [0, 1].
+def denoise(name: str, x: torch.Tensor, value, workers: int = 1, pool: ProcessPoolExecutor | None = None,
+            factor: float | None = None, kind: str = "gaussian") -> tuple[torch.Tensor, float]:
+    """Apply denoiser `name` with parameter `value` to each image of x (N, 1, H, W) in [0, 1]; a
+    "-debiased" one also needs the noise's `factor` and `kind`.
 
     Returns the denoised images (float32, x's shape) and the seconds of computation per image
     on one core (summed over workers, so it does not depend on them). With workers > 1 the
@@ -115,16 +157,20 @@ def denoise(name: str, x: torch.Tensor, value, workers: int = 1,
     does not depend on the split."""
     d = get(name)
     _check_images(x)
+    if d.debias and factor is None:
+        raise ValueError(f"{name} takes out the clipped noise's bias, so it needs the noise factor")
     arr = x[:, 0].double().numpy()  # (N, 1, H, W) -> (N, H, W)
     if workers == 1 or len(arr) < 2:
         out, seconds = _denoise_chunk(d.name, value, arr)
     elif pool is None:
         with worker_pool(workers) as new_pool:
-            return denoise(name, x, value, workers, new_pool)
+            return denoise(name, x, value, workers, new_pool, factor, kind)
     else:
         chunks = np.array_split(arr, min(workers, len(arr)))
         parts = list(pool.map(_denoise_chunk, [d.name] * len(chunks), [value] * len(chunks), chunks))
         out, seconds = np.concatenate([p[0] for p in parts]), sum(p[1] for p in parts)
+    if d.debias:
+        out = unbias(out, factor, kind)
     return torch.from_numpy(out).float().unsqueeze(1), seconds / max(len(arr), 1)
 
 
@@ -139,7 +185,7 @@ def tune(name: str, clean: torch.Tensor, factor: float, kind: str, seed: int,
     noisy = noisy_copy(clean, factor, seed, kind)
     scores = {}
     for value in grid:
-        out, _ = denoise(name, noisy, value, workers, pool)
+        out, _ = denoise(name, noisy, value, workers, pool, factor, kind)
         scores[value] = float(psnr(clean, out).mean())
     best = max(grid, key=lambda v: scores[v])  # ties: the first, i.e. the smallest value
     return best, scores

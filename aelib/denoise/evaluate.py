@@ -32,13 +32,19 @@ Networks = Mapping[str, nn.Module | Mapping[float, nn.Module]]
 
 
 def score(clean: torch.Tensor, out: torch.Tensor, seconds: float, keep: int,
-          out_on_clean: torch.Tensor | None = None) -> Denoised:
+          out_on_clean: torch.Tensor | None = None, noisy: torch.Tensor | None = None) -> Denoised:
     """Score outputs `out` against `clean` (both (N, 1, H, W)), per image; with `out_on_clean`
-    (a network's output on the clean images) also how far each output moved from it."""
-    moved = None if out_on_clean is None else mse(out_on_clean[:len(out)], out).numpy()
+    (a network's output on the clean images) and the `noisy` inputs also how far each output
+    moved from it and how much of that move follows the noise (`Evaluation.noise_gain`)."""
+    moved = passed = None
+    if out_on_clean is not None:
+        change = out - out_on_clean[:len(out)]
+        moved = change.pow(2).mean(dim=(1, 2, 3)).numpy()
+        if noisy is not None:
+            passed = (change * (noisy[:len(out)] - clean)).mean(dim=(1, 2, 3)).numpy()
     return Denoised(psnr=psnr(clean, out).numpy(), ssim=ssim(clean, out).numpy(), mse=mse(clean, out).numpy(),
                     seconds=float(seconds), spread=float(out.std(0).mean()) if len(out) > 1 else 0.0,
-                    examples=out[:keep].clone(), moved=moved)
+                    examples=out[:keep].clone(), moved=moved, passed=passed)
 
 
 def _time_network(model: nn.Module, x: torch.Tensor) -> tuple[torch.Tensor, float]:
@@ -105,8 +111,8 @@ def evaluate(networks: Networks, classical_params: Mapping[str, Mapping[float, o
             for name, per_f in networks.items():
                 model, outs = per_f[f], on_clean[name][1]
                 result.outputs[name][f] = _cached(
-                    store, name, {**ident, "noisy": digests[len(clean)], "weights": _weights(model)}, keep,
-                    lambda: score(clean, *_time_network(model, x), keep, outs(model)))
+                    store, name, {**ident, "noisy": digests[len(clean)], "weights": _weights(model), "passed": 1},
+                    keep, lambda: score(clean, *_time_network(model, x), keep, outs(model), x))
             for name, per_f in classical_params.items():
                 is_slow = classical.get(name).slow
                 n = n_subset if is_slow else len(clean)
@@ -115,7 +121,7 @@ def evaluate(networks: Networks, classical_params: Mapping[str, Mapping[float, o
                 result.outputs[name][f] = _cached(
                     store, name, {**ident, "n": n, "noisy": digests[n], "value": per_f[f]}, keep,
                     lambda: score(clean[:n], *classical.denoise(name, x[:n], per_f[f], workers if is_slow else 1,
-                                                                pool if is_slow else None), keep))
+                                                                pool if is_slow else None, f, kind), keep))
     return result
 
 

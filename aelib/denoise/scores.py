@@ -50,18 +50,20 @@ class Denoised:
     spread: float  # per-pixel std of the outputs across images, averaged: ~0 for an output that ignores its input
     examples: torch.Tensor  # (keep, 1, H, W): the first outputs, for figures
     moved: np.ndarray | None = None  # networks: (n,) MSE between the output and the output on the clean image
+    passed: np.ndarray | None = None  # networks: (n,) mean over pixels of (output change) * (noise added)
 
     def arrays(self) -> dict[str, np.ndarray]:
         """As plain arrays (the store's NPZ format)."""
         out = {"psnr": self.psnr, "ssim": self.ssim, "mse": self.mse, "seconds": np.float64(self.seconds),
                "spread": np.float64(self.spread), "examples": self.examples.numpy()}
-        return out if self.moved is None else {**out, "moved": self.moved}
+        extra = {k: v for k, v in (("moved", self.moved), ("passed", self.passed)) if v is not None}
+        return {**out, **extra}
 
     @classmethod
     def from_arrays(cls, d: dict) -> "Denoised":
         return cls(psnr=d["psnr"], ssim=d["ssim"], mse=d["mse"], seconds=float(d["seconds"]),
                    spread=float(d["spread"]), examples=torch.from_numpy(np.asarray(d["examples"])),
-                   moved=d.get("moved"))
+                   moved=d.get("moved"), passed=d.get("passed"))
 
 
 @dataclass
@@ -138,16 +140,21 @@ class Evaluation:
 
     def noise_gain(self, name: str, f: float) -> tuple[float, float]:
         """How much of the noise's power a network lets through at factor f, with its 95% interval:
-        the mean squared change of its output when the clean input is replaced by the noisy one,
-        over the mean squared change of the input itself. For a linear filter this is the classic
-        noise gain (the sum of its squared coefficients); 0: the output ignores the noise, 1: it
-        moves as much as the input did, above 1: the model magnifies it (draws another digit).
-        Measured against the network's own output on the clean image, so that its
-        reconstruction error, there with or without noise, does not count."""
-        moved = self.outputs[name][f].moved
-        if moved is None:
+        the part of its output's change (noisy input against clean input) that follows the noise
+        itself, <g(x~) - g(x), x~ - x> / <x~ - x, x~ - x>, summed over the test images. For a
+        linear projection (what an autoencoder approximates, PCA for one) this is the classic
+        noise gain, the share of the noise's power that reaches the output; 0: the output ignores
+        the noise; 1: the noise passes whole; above 1 only when the model amplifies the noise
+        pattern itself. An output that changes without following the noise (a digit redrawn
+        bolder, a shifted stroke) adds nothing, so a clean-looking output cannot score above the
+        noise's own level, as the mean squared change of the output over the input's (which
+        counts any change) could, against the small power of weak clipped noise. Measured
+        against the network's own output on the clean image, so that its reconstruction error,
+        there with or without noise, does not count."""
+        passed = self.outputs[name][f].passed
+        if passed is None:
             raise ValueError(f"{name!r} is not a network: its output on the clean images was not recorded")
-        return ratio_ci(moved, self.inputs[f].mse)
+        return ratio_ci(passed, self.inputs[f].mse)
 
     def paired(self, a: str, b: str, metric: str = "psnr", n: int | None = None) -> list[tuple[float, float]]:
         """Per factor, the mean per-image difference a - b of `metric` over the first `n` test
