@@ -62,20 +62,21 @@ def estimate_seconds(cfg: TrainConfig, speed: tuple[float, float]) -> float:
     return step * cfg.epochs * math.ceil(n_train / cfg.batch_size) + per_val_image * (cfg.epochs + 1) * n_val
 
 
-def _median_time(fn, budget: float) -> float:
-    """fn twice to warm up, then timed until `budget` seconds have passed (at least three times)."""
+def _best_time(fn, budget: float) -> float:
+    """fn twice to warm up, then timed until `budget` seconds have passed (at least three times):
+    the fastest, which a moment's disturbance by another process does not inflate."""
     fn(), fn()
     times, t_end = [], time.perf_counter() + budget
     while len(times) < 3 or time.perf_counter() < t_end:
         t0 = time.perf_counter()
         fn()
         times.append(time.perf_counter() - t0)
-    return sorted(times)[len(times) // 2]
+    return min(times)
 
 
 def speed(key: TrainConfig, images_u8: torch.Tensor, device: str = "cpu", budget: float = 0.2) -> tuple[float, float]:
     """(seconds of one training step, seconds of validation per image) of `key`'s model on
-    `device`, each the median of the repeats that fit in `budget` seconds."""
+    `device`, each the fastest of the repeats that fit in `budget` seconds."""
     from aelib.models import build_model
     from aelib.train import EVAL_BATCH, _optimizer, _val_loss
     model = build_model(key).to(device)
@@ -89,7 +90,7 @@ def speed(key: TrainConfig, images_u8: torch.Tensor, device: str = "cpu", budget
                                key.noise_kind, key.noise_range, schedule)
     val = images_u8[:min(EVAL_BATCH, len(images_u8))].to(device)
     evaluate = lambda: _val_loss(model.eval(), val, key.train_noise, 0, key.noise_kind, key.noise_range)  # noqa: E731
-    return _median_time(step, budget), _median_time(evaluate, budget / 2) / len(val)
+    return _best_time(step, budget), _best_time(evaluate, budget / 2) / len(val)
 
 
 def measure(keys: Iterable[TrainConfig], images_u8: torch.Tensor, device: str = "cpu") -> dict:
