@@ -5,7 +5,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PROFILE ?= full
-JOBS ?= $(shell nproc 2>/dev/null || echo 1)
+NPROC := $(shell nproc 2>/dev/null || echo 1)
+JOBS ?= $(NPROC)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Every page of the book, in the order they execute (profiles/pages.txt says why).
 NOTEBOOKS := $(shell grep -v '^\#' profiles/pages.txt)
@@ -67,10 +68,10 @@ serve: ## serve _build/html on http://127.0.0.1:8000 (PORT=...); the live demos 
 	$(PYTHON) tools/serve.py _build/html $(if $(PORT),--port $(PORT))
 
 test: setup browser ## unit tests, every notebook with tiny parameters, a book build and a browser check
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n $(NPROC) --dist loadfile
 
 test-fast: setup ## the unit tests alone, for the edit loop (no notebooks, no book build, no browser)
-	$(BIN)/python -m pytest -q -m "not slow"
+	$(BIN)/python -m pytest -q -m "not slow" -n $(NPROC) --dist loadfile
 
 lock: ## re-resolve requirements.in into requirements.txt
 	rm -rf /tmp/aelib-lock && $(PYTHON) -m venv /tmp/aelib-lock

@@ -85,7 +85,7 @@ def _foreign_files() -> dict[str, bytes]:
         buf = io.BytesIO()
         img.save(buf, format=fmt)
         out[fmt] = buf.getvalue()
-    out |= {"gzip": gzip.compress(b"digits"), "xz": lzma.compress(b"digits"), "text": "Ædigits ®".encode(),
+    out |= {"gzip": gzip.compress(b"digits", mtime=0), "xz": lzma.compress(b"digits"), "text": "Ædigits ®".encode(),
             "json": b'{"a": 1}', "zeros": bytes(16)}
     return out
 

@@ -44,7 +44,7 @@ def test_duplicates_merge_and_the_cache_drops_what_it_serves(data, tmp_path):
     a, b = TINY.replace(epochs=2), TINY.replace(latent=4)
     todo = plan([Job(a, (0,)), Job(b), Job(a, (1,)), Job(a, (0,))], tmp_path, data)
     assert {j.config: j.snapshots for j in todo.todo} == {a: (0, 1), b: ()} and todo.cached == ()
-    written = run_plan(todo)
+    written = run_plan(todo, LocalExecutor(["cpu"]))
     assert sorted(p.name for p in written) == stored(tmp_path) and len(written) == 2
     again = plan([Job(a, (1,)), Job(b)], tmp_path, data)
     assert again.todo == () and {j.config for j in again.cached} == {a, b}
@@ -93,7 +93,8 @@ def fake_plan(n=2, epochs=4):
     return Plan(jobs, tuple(1e9 for _ in jobs), (), Path("cache"), {}, tuple(10.0 for _ in jobs))
 
 
-def test_progress_on_a_terminal_redraws_one_line():
+def test_progress_on_a_terminal_redraws_one_line(monkeypatch):
+    monkeypatch.setenv("COLUMNS", "200")  # the line is cut to the terminal's width
     out, now = io.StringIO(), [0.0]
     progress = Progress(fake_plan(), out, tty=True, clock_fn=lambda: now[0])
     now[0] = 3.0  # set-up (loading data) before the first model starts: not part of the pace
@@ -191,9 +192,10 @@ def models_cli(monkeypatch):
 def test_the_command_line_plans_from_every_page(models_cli, data_root, tmp_path, capsys):
     models, calls = models_cli
     data_dir = with_data(tmp_path / "cache", data_root)
-    assert models.main(["--profile", "tiny", "--cache", str(data_dir), "--dry-run"]) == 0
+    assert models.main(["--profile", "tiny", "--cache", str(data_dir), "--dry-run", "--workers", "1"]) == 0
     out = capsys.readouterr().out
     assert out.startswith("profile tiny: 2 models needed, 0 already in") and "mlp-4 epochs=1" in out
+    assert "(from training steps timed on this machine)" in out and out.rstrip().endswith("training on cpu")
     assert not (data_dir / "runs").exists()  # a dry run trains nothing
     # each page's source notebook, with its profile's values over the notebook's own defaults
     pages = [page for page, _ in calls]
@@ -213,6 +215,7 @@ def one_thread_weights(cfg, data, snapshots=()):
         torch.set_num_threads(threads)
 
 
+@pytest.mark.slow  # two worker processes start and import torch: about ten seconds
 def test_worker_processes_train_what_this_process_trains_on_one_thread(data, tmp_path):
     """Two one-thread workers, two models each at once: every stored weight equals the one-thread
     training here, bit for bit, and each run's record says how it was trained."""
