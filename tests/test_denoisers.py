@@ -1,6 +1,6 @@
 """Classical denoisers and their tuning (aelib.denoise.classical), the benchmark's set-up
-(aelib.denoise.bench), its tables, the two pages' parameters (aelib.denoise.pages) and what they
-conclude (aelib.denoise.findings)."""
+(aelib.denoise.bench), its tables, the two pages' parameters (aelib.book.denoising.pages) and what they
+conclude (aelib.book.denoising.findings)."""
 import json
 from dataclasses import replace
 from types import SimpleNamespace
@@ -16,7 +16,8 @@ from aelib.book.results import plain
 from aelib.book.sections import page_jobs
 from aelib.config import TrainConfig
 from aelib.data import split, to_float
-from aelib.denoise import bench, classical, findings, pages, tables
+from aelib.book.denoising import findings, pages, tables
+from aelib.denoise import bench, classical
 from aelib.denoise.evaluate import evaluate
 from aelib.noise import noisy_copy
 

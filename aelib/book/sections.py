@@ -117,7 +117,7 @@ JOBS = {"01_epochs": _epochs, "02_learning_rate": _learning_rate, "03_latent_siz
 
 # The sub-packages' pages register their own job functions (with `register`) when imported;
 # page_jobs imports these modules so that the planner sees every page.
-PAGE_MODULES = ("aelib.compress.real_page", "aelib.denoise.pages")
+PAGE_MODULES = ("aelib.book.compression.real_page", "aelib.book.denoising.pages")
 
 
 def register(stem: str):

@@ -3,7 +3,7 @@ ones measured on the same test digits, the figures and tables it shows, and its 
 
 Importing this module registers the page's trainings with aelib.book.sections (`page_jobs`), so
 the planner and the page train the same models. The sentences the prose glues in are in
-aelib.compress.real_prose.
+aelib.book.compression.real_prose.
 """
 from __future__ import annotations
 
@@ -151,7 +151,7 @@ def _label(codec: str, p: dict) -> str:
 
 def results(m: RealPage) -> dict:
     """The page's numbers for tests and other pages (book/results/05b_real_compression.json)."""
-    from aelib.compress.real_prose import model_payoff
+    from aelib.book.compression.real_prose import model_payoff
     best = m.near["ours"]
     chosen = {"name": m.chosen.name, "config": m.chosen.config.to_dict(), "step": m.chosen.step}
     return {"n_test": len(m.x), "target_psnr": m.target["psnr"], "points": m.ours + m.theirs,
