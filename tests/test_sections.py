@@ -1,7 +1,8 @@
 """The trainings each page needs: one function the pages and `make models` share."""
 import pytest
 
-from aelib.book.sections import Job, check_common, page_jobs, recipe
+from aelib.book.common import recipe
+from aelib.book.sections import Job, check_common, page_jobs
 from aelib.config import TrainConfig
 
 

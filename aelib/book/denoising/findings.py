@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 import torch
 
 from aelib.book.denoising import claims
-from aelib.book.sections import Section
+from aelib.book.common import Section
 from aelib.denoise import bench, classical
 from aelib.book.denoising.pages import ReportModels
 from aelib.denoise.scores import Evaluation
