@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 
 from aelib.config import MAX_LATENT, MODEL_KINDS, TrainConfig, check_float_list, check_int_list
-from aelib.noise import check_noise_factors
 from aelib.book.page import declared_parameters, parameters_box
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -45,7 +44,7 @@ BAD = [
     ("lr-negative-entry", lambda: check_float_list("lrs", [-1e-4], 0, 10, positive=True), ValueError, ["lrs", "> 0"]),
     ("noise-negative", lambda: TrainConfig(train_noise=-0.1), ValueError, ["train_noise", "[0.0, 1.0]"]),
     ("noise-nan", lambda: TrainConfig(train_noise=math.nan), ValueError, ["train_noise", "[0.0, 1.0]"]),
-    ("noise-nan-entry", lambda: check_noise_factors([0.1, math.nan]), ValueError, ["noise_factors", "[0.0, 1.0]"]),
+    ("noise-nan-entry", lambda: check_float_list("noise_factors", [0.1, math.nan], 0.0, 1.0), ValueError, ["noise_factors", "[0.0, 1.0]"]),
     ("model-uppercase", lambda: TrainConfig(model="MLP"), ValueError, ["model", str(list(MODEL_KINDS)), "'MLP'"]),
     ("model-none", lambda: TrainConfig(model=None), ValueError, ["model", "one of"]),
     ("batch-negative", lambda: TrainConfig(batch_size=-64), ValueError, ["batch_size", ">= 1", "-64"]),

@@ -17,7 +17,7 @@ from torch import nn
 from aelib.book.common import Section, recipe
 from aelib.config import MAX_LATENT, TrainConfig, as_list, check_float_list, check_int_list
 from aelib.denoise import bench
-from aelib.noise import check_noise_factors, check_noise_kind, check_seed
+from aelib.noise import check_noise_kind, check_seed
 from aelib.jobs.plan import Job
 
 REPORT, BENCH = "07_denoising", "07b_denoising_benchmark"
@@ -38,7 +38,7 @@ def _ints_in_order(name: str, value) -> list[int]:
 
 def _common(p: dict) -> dict:
     q = dict(p)
-    q["noise_factors"] = check_noise_factors(p["noise_factors"])
+    q["noise_factors"] = check_float_list("noise_factors", p["noise_factors"], 0.0, 1.0)
     q["noise_seed"] = check_seed("noise_seed", p["noise_seed"])
     q["conv_latent"] = _int("conv_latent", p["conv_latent"], 1, MAX_LATENT)
     q["mlp_latent"] = _int("mlp_latent", p["mlp_latent"], 1, MAX_LATENT)
