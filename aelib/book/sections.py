@@ -17,7 +17,7 @@ from aelib.book import hinton2006
 from aelib.book.common import Section, recipe, spread_seeds, sweep_seeds
 from aelib.book.compression import real_page
 from aelib.book.denoising import pages as denoising
-from aelib.book.page import declared_parameters, literal, parameters_box
+from aelib.book.page import declared_parameters, literal, parameters_box, read_list_texts
 from aelib.config import MAX_LATENT, TrainConfig, as_list, check_float_list, check_int_list, check_optional_size
 from aelib.data import check_dataset
 from aelib.jobs.plan import Job, load_data
@@ -109,11 +109,13 @@ def page_jobs(stem: str, params: dict) -> list[Job]:
 # --- the page's set-up -----------------------------------------------------------------------------
 
 def setup(stem: str, namespace: dict) -> Section:
-    """Check the page's parameters (as the notebook holds them in `namespace`), show them, seed,
-    set the figure style and load the data."""
+    """Check the page's parameters (as the notebook holds them in `namespace`, its globals: a list
+    given as its YAML text is read there), show them, seed, set the figure style and load the data."""
     from IPython.display import display
+    declared = declared_parameters(NOTEBOOKS / f"{stem}.ipynb")
+    read_list_texts(declared, namespace)  # `-p latents "[16, 128]"`: the list's YAML text, read once for every cell
     display(parameters_box(stem, namespace))  # refuses unknown names
-    params = check_common({name: namespace[name] for name in declared_parameters(NOTEBOOKS / f"{stem}.ipynb")})
+    params = check_common({name: namespace[name] for name in declared})
     jobs = page_jobs(stem, params)  # checks every training parameter before anything is loaded
     seed_everything(params.get("seed", 0))
     plots.set_style()
