@@ -260,7 +260,8 @@ def test_tables_show_the_scores(small):
     b = findings.bands(small, {"dae-conv": ["dae-conv"], "ae-conv": ["ae-conv", bench.CONTROL]})
     bt = tables.bands_table(small, ["dae-conv", "ae-conv"], b)
     lo, hi = b["psnr"]["ae-conv"]["lo"][0], b["psnr"]["ae-conv"]["hi"][0]
-    assert bt.loc["0.2", "PSNR ae-conv"] == f"{small.scores('ae-conv').psnr[0]:.2f} [{lo:.2f}, {hi:.2f}]"
+    assert bt.loc[("PSNR (dB)", "0.2"), "ae-conv"] == f"{small.scores('ae-conv').psnr[0]:.2f} [{lo:.2f}, {hi:.2f}]"
+    assert list(bt.columns) == ["noisy input", "dae-conv", "ae-conv"] and bt.loc[("noise gain", "0.2"), "noisy input"] == "–"
 
 
 def test_benchmark_figures_draw_the_scores(small):

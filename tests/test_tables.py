@@ -40,3 +40,16 @@ def test_seed_margin_is_the_largest_relative_range_or_the_fallback():
     assert margin == pytest.approx(0.5) and "3 seeds" in text and "code 128" in text
     margin, text = tables.seed_margin(seeds[seeds["seeds"] == 1], 0.05)
     assert margin == 0.05 and "one training" in text
+
+
+def test_a_printed_table_formats_every_number_and_names_every_column_for_readers():
+    table = pd.DataFrame({"difference": [0.1234], "se_per_image": [176.78380453543045], "psnr (report)": [20.0]},
+                         index=pd.Index([1e-3], name="lr"))
+    shown = tables.styled(table, {"difference": "{:.3f}", "se_per_image": "{:.1f}", "psnr": "{:.1f}"}, index="{:g}")
+    html = shown.to_html()
+    assert list(shown.data.columns) == ["difference", "SE per image", "PSNR (dB) (report)"]
+    assert "176.8" in html and "176.78" not in html and "0.123" in html
+    with pytest.raises(ValueError, match=r"no format for the numeric column\(s\) \['se_per_image'\]"):
+        tables.styled(table, {"difference": "{:.3f}", "psnr": "{:.1f}"})
+    with pytest.raises(ValueError, match=r"\['epoch_shown'\] are named for code"):
+        tables.styled(table.assign(epoch_shown=[3]), {"difference": "", "se": "", "psnr": "", "epoch": "{:d}"})
