@@ -1,5 +1,6 @@
 """Noise models for the denoising experiments (both keep values in [0, 1]), the reproducible
-noisy copy every denoising page scores on, and the checks of the pages' noise parameters."""
+noisy copy every denoising page scores on, and the checks of one noise kind, factor and seed.
+aelib.config imports the kinds from here; a list of factors is checked there (check_float_list)."""
 from __future__ import annotations
 
 import math
@@ -24,13 +25,6 @@ def check_noise_factor(factor) -> float:
     if not (math.isfinite(factor) and 0.0 <= factor <= 1.0):
         raise ValueError(f"noise factor must be a finite number in [0, 1], got {factor!r}")
     return float(factor)
-
-
-def check_noise_factors(values) -> list[float]:
-    """The pages' parameter `noise_factors`: a non-empty list of numbers in [0, 1], kept in order
-    (its YAML text, as papermill's -p delivers it, is read first)."""
-    from aelib.config import check_float_list  # config imports NOISE_KINDS from here
-    return check_float_list("noise_factors", values, 0.0, 1.0)
 
 
 def check_seed(name: str, value) -> int:

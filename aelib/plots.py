@@ -10,10 +10,11 @@ import torch
 from torchvision.utils import make_grid
 
 
-# The book's text column is about COLUMN_PX pixels wide in a 1280-pixel window; a wider figure is
-# scaled down to it, its text with it. Every figure keeps its smallest text at MIN_TEXT_PX or more
-# once shown in the column (tests/test_plots.py checks each figure function).
-COLUMN_PX = 730
+# A figure is shown at most COLUMN_PX pixels wide in a 1280-pixel window (measured there in
+# Chromium: tools/check_site.py); a wider figure is scaled down to it, its text with it. Every
+# figure keeps its smallest text at MIN_TEXT_PX or more once shown (tests/test_plots.py checks each
+# figure function at this width; the browser check measures every figure of the built site).
+COLUMN_PX = 672
 MIN_TEXT_PX = 9.0
 
 
@@ -23,12 +24,17 @@ def text_scale(fig) -> float:
     return min(dpi / 72, COLUMN_PX / (72 * fig.get_figwidth()))
 
 
-def smallest_text_px(fig) -> float:
-    """The size in pixels of the smallest visible text of `fig` as the book's column shows it."""
+def smallest_text_pt(fig) -> float:
+    """The size in points of the smallest visible text of `fig`."""
     from matplotlib.text import Text
     fig.draw_without_rendering()  # tick labels exist only once drawn
     sizes = [t.get_fontsize() for t in fig.findobj(Text) if t.get_visible() and t.get_text().strip()]
-    return min(sizes, default=float("inf")) * text_scale(fig)
+    return min(sizes, default=float("inf"))
+
+
+def smallest_text_px(fig) -> float:
+    """The size in pixels of the smallest visible text of `fig` as the book's column shows it."""
+    return smallest_text_pt(fig) * text_scale(fig)
 
 
 def readable(fig, relayout: bool = True):
@@ -53,12 +59,46 @@ def readable(fig, relayout: bool = True):
 
 
 def set_style() -> None:
-    """The book's one plotting style."""
+    """The book's one plotting style; inside IPython, figures are shown as PNGs that record the
+    size of their smallest text (`show_text_size`)."""
     plt.rcParams.update({
         "figure.dpi": 110, "savefig.dpi": 110, "font.size": 10, "axes.grid": True,
         "grid.alpha": 0.3, "axes.spines.top": False, "axes.spines.right": False,
         "legend.frameon": False, "image.cmap": "gray",
     })
+    show_text_size()
+
+
+# The PNG text chunk that holds the height in image pixels of a figure's smallest text: a browser
+# that knows how far the page scaled the image knows how large that text is on screen.
+PNG_TEXT_KEY = "aelib smallest text px"
+
+
+def smallest_text_image_px(fig) -> float:
+    """The size of the smallest visible text of `fig`, in pixels of the image IPython shows (at
+    the figure's dpi, as IPython.core.pylabtools.print_figure saves it)."""
+    return smallest_text_pt(fig) * fig.dpi / 72
+
+
+def png_with_text_size(fig) -> bytes | None:
+    """`fig` as the PNG IPython would show, with its smallest text's size under PNG_TEXT_KEY."""
+    from IPython.core.pylabtools import print_figure
+    return print_figure(fig, "png", bbox_inches="tight", metadata={PNG_TEXT_KEY: f"{smallest_text_image_px(fig):.2f}"})
+
+
+def show_text_size() -> None:
+    """Inside IPython, show every figure through `png_with_text_size` (tools/check_site.py reads
+    the record back in the browser); elsewhere, nothing."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return
+    shell = get_ipython()
+    if shell is None:
+        return
+    from matplotlib.figure import Figure
+    plt.switch_backend(plt.get_backend())  # the inline backend registers its own formatter on loading: first
+    shell.display_formatter.formatters["image/png"].for_type(Figure, png_with_text_size)
 
 
 def image_rows(rows: Sequence[torch.Tensor], labels: Sequence[str], scale: float = 0.9):
@@ -93,13 +133,14 @@ def curves(series: Mapping[str, Sequence[float]], xlabel: str, ylabel: str, x: S
 
 
 def curve_panels(panels: Mapping[str, Mapping[str, Sequence[float]]], xlabel: str, x: Sequence):
-    """Side-by-side axes sharing one x; `panels` maps each axis's y label to its named curves
-    (e.g. PSNR and SSIM against the noise factor)."""
-    fig, axes = plt.subplots(1, len(panels), figsize=(4.6 * len(panels), 3.4), squeeze=False)
-    for ax, (ylabel, series) in zip(axes[0], panels.items()):
-        curves(series, xlabel=xlabel, ylabel=ylabel, x=x, ax=ax)
-    readable(fig)
-    return fig
+    """Axes stacked on one shared x at the column's width; `panels` maps each axis's y label to
+    its named curves (e.g. PSNR and SSIM against the noise factor). One legend, below."""
+    fig, axes = _stacked(len(panels), height=2.2)
+    for ax, (ylabel, series) in zip(axes, panels.items()):
+        curves(series, xlabel="", ylabel=ylabel, x=x, ax=ax)
+        ax.get_legend().remove()
+    axes[-1].set_xlabel(xlabel)
+    return _legend_below(fig, axes)
 
 
 GAP = 2  # blank pixels between the images of a grid
@@ -214,24 +255,22 @@ def rate_quality(points: Mapping[str, tuple[Sequence[float], Sequence[float]]], 
 
 def curves_ci(panels: Mapping[str, Mapping[str, tuple[Sequence[float], Sequence[float]]]], xlabel: str,
               x: Sequence, dashed: Sequence[str] = (), reference: str | None = None):
-    """Side-by-side axes sharing one x, each curve with its 95% interval as error bars: `panels`
+    """Axes on one shared x, each curve with its 95% interval as error bars: `panels`
     maps each axis's y label to {name: (means, half-widths)}; names in `dashed` are drawn dashed
     (e.g. the classical methods beside the networks), the `reference` curve (e.g. the noisy
-    input) black and dotted. One legend, right of the axes."""
-    fig, axes = plt.subplots(1, len(panels), figsize=(4.3 * len(panels) + 1.6, 3.6), squeeze=False)
+    input) black and dotted. One legend, below the axes, which are stacked at the column's width."""
+    fig, axes = _stacked(len(panels))
     markers = "osD^v<>phX*"
-    for ax, (ylabel, series) in zip(axes[0], panels.items()):
+    for ax, (ylabel, series) in zip(axes, panels.items()):
         colors = iter(plt.rcParams["axes.prop_cycle"].by_key()["color"] * 2)
         for (name, (ys, half)), marker in zip(series.items(), markers * 2):
             style = {"color": "k", "ls": ":"} if name == reference else \
                 {"color": next(colors), "ls": "--" if name in dashed else "-"}
             ax.errorbar(list(x)[:len(ys)], ys, yerr=np.nan_to_num(np.asarray(half, dtype=float)), marker=marker,
                         ms=3.5, capsize=2, lw=1.2, label=name, **style)
-        ax.set_xlabel(xlabel), ax.set_ylabel(ylabel)
-    handles, labels = axes[0, 0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="center left", bbox_to_anchor=(0.99, 0.5), fontsize=8)
-    readable(fig)
-    return fig
+        ax.set_ylabel(ylabel)
+    axes[-1].set_xlabel(xlabel)
+    return _legend_below(fig, axes)
 
 
 def seconds_per_image(seconds: Mapping[str, float], counts: Mapping[str, int] | None = None, ax=None):
@@ -270,17 +309,36 @@ def error_bars(values: Mapping[str, tuple[float, float]], xlabel: str, shaded: S
     return readable(fig)
 
 
+def _stacked(n: int, height: float = 2.7):
+    """n axes stacked on one shared x, as wide as the book's column (a figure this wide is shown
+    at its own size, its text unscaled): (fig, the axes top to bottom)."""
+    fig, axes = plt.subplots(n, 1, figsize=(COLUMN_PX / plt.rcParams["figure.dpi"], height * n), sharex=True,
+                             squeeze=False)
+    return fig, list(axes[:, 0])
+
+
+def _legend_below(fig, axes, ncol: int = 3):
+    """One legend for all `axes` (the first one's entries) in `ncol` columns below them: beside
+    the axes, a dozen entries squeeze the plot; above a legend this wide, they keep the width."""
+    readable(fig)  # lays the axes out first; the legend below is outside them
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=ncol,
+               fontsize=plt.rcParams["font.size"] * 0.9)
+    return fig
+
+
 def rate_distortion(series: Mapping[str, Sequence[Mapping]], lossless: Mapping[str, float] | None = None,
                     qualities: Sequence[str] = ("psnr", "ssim"), x: str = "bpp"):
     """Quality against bits per pixel (log axis), one panel per measure in `qualities`: `series`
     maps a curve's name to its points (dicts with `x` and each quality; drawn in order of bits).
     Names starting with "ours" are solid, the others dashed; `lossless` maps a lossless codec to
-    its bits per pixel, drawn as a dotted vertical line. One legend, right of the panels."""
+    its bits per pixel, drawn as a dotted vertical line. One legend, below the panels, which are
+    stacked at the column's width."""
     labels = {"psnr": "PSNR (dB)", "ssim": "SSIM", "bpp": "bits per pixel (whole files)",
               "bpp_payload": "bits per pixel (payload only)", "bpp_stream": "bits per pixel (one stream)"}
-    fig, axes = plt.subplots(1, len(qualities), figsize=(4.4 * len(qualities) + 2.2, 3.8), squeeze=False)
+    fig, axes = _stacked(len(qualities))
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
-    for ax, quality in zip(axes[0], qualities):
+    for k, (ax, quality) in enumerate(zip(axes, qualities)):
         for i, (name, points) in enumerate(series.items()):
             pts = sorted((p for p in points if p.get(x) is not None), key=lambda p: p[x])
             ours = name.startswith("ours")
@@ -290,14 +348,13 @@ def rate_distortion(series: Mapping[str, Sequence[Mapping]], lossless: Mapping[s
         for j, (name, bpp) in enumerate((lossless or {}).items()):
             ax.axvline(bpp, color=str(0.2 + 0.15 * j), ls=":", lw=1, label=f"{name} (lossless)")
         log_axis_plain(ax)
-        ax.set_xlabel(labels.get(x, x)), ax.set_ylabel(labels.get(quality, quality))
-        top = ax.secondary_xaxis("top", functions=(lambda b: b * 98.0, lambda n: n / 98.0))  # 784 / 8
-        log_axis_plain(top, scale=False)
-        top.set_xlabel("bytes per image", fontsize=9)
-    handles, names = axes[0, 0].get_legend_handles_labels()
-    fig.legend(handles, names, loc="center left", bbox_to_anchor=(0.99, 0.5), fontsize=8)
-    readable(fig)
-    return fig
+        ax.set_ylabel(labels.get(quality, quality))
+        if k == 0:  # the bytes scale once, above the top panel
+            top = ax.secondary_xaxis("top", functions=(lambda b: b * 98.0, lambda n: n / 98.0))  # 784 / 8
+            log_axis_plain(top, scale=False)
+            top.set_xlabel("bytes per image", fontsize=9)
+    axes[-1].set_xlabel(labels.get(x, x))
+    return _legend_below(fig, axes)
 
 
 def byte_budget(rows: Mapping[str, tuple[float, float]], ax=None):

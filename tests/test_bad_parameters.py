@@ -11,8 +11,7 @@ from pathlib import Path
 import pytest
 
 from aelib.config import MAX_LATENT, MODEL_KINDS, TrainConfig, check_float_list, check_int_list
-from aelib.noise import check_noise_factors
-from aelib.book.page import declared_parameters, parameters_box
+from aelib.book.page import declared_parameters, literal, parameters_box
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -45,7 +44,7 @@ BAD = [
     ("lr-negative-entry", lambda: check_float_list("lrs", [-1e-4], 0, 10, positive=True), ValueError, ["lrs", "> 0"]),
     ("noise-negative", lambda: TrainConfig(train_noise=-0.1), ValueError, ["train_noise", "[0.0, 1.0]"]),
     ("noise-nan", lambda: TrainConfig(train_noise=math.nan), ValueError, ["train_noise", "[0.0, 1.0]"]),
-    ("noise-nan-entry", lambda: check_noise_factors([0.1, math.nan]), ValueError, ["noise_factors", "[0.0, 1.0]"]),
+    ("noise-nan-entry", lambda: check_float_list("noise_factors", [0.1, math.nan], 0.0, 1.0), ValueError, ["noise_factors", "[0.0, 1.0]"]),
     ("model-uppercase", lambda: TrainConfig(model="MLP"), ValueError, ["model", str(list(MODEL_KINDS)), "'MLP'"]),
     ("model-none", lambda: TrainConfig(model=None), ValueError, ["model", "one of"]),
     ("batch-negative", lambda: TrainConfig(batch_size=-64), ValueError, ["batch_size", ">= 1", "-64"]),
@@ -75,6 +74,23 @@ def test_unknown_name_is_refused_by_the_build_before_anything_runs(tmp_path, cap
     with pytest.raises(SystemExit, match=r"01_epochs: unknown parameter\(s\) \['latnet'\].*'latent'"):
         execute.main(["01_epochs", "--profile", "tiny", "--out", str(tmp_path / "book"), "-p", "latnet", "3"])
     assert not (tmp_path / "book").exists()
+
+
+def test_the_build_names_folders_relative_to_the_repository(tmp_path, monkeypatch):
+    """The folders the build passes reach each page's parameter box and re-run command: relative
+    to the repository, they are the notebook's own defaults for the book, and no page prints a
+    path of the machine that built it."""
+    passed = {}
+    monkeypatch.setattr(execute.pm, "execute_notebook", lambda src, dest, parameters, **kw: passed.update(parameters))
+    monkeypatch.setattr(execute, "clean", lambda path: None)
+    execute.execute("01_epochs", "tiny", tmp_path / "book", {}, "1/1", cache_dir=str(tmp_path / "cache"))
+    assert not any(Path(v).is_absolute() for k, v in passed.items() if k.endswith("_dir")), passed
+    for name, folder in (("cache_dir", tmp_path / "cache"), ("results_dir", tmp_path / "book" / "results"),
+                         ("live_dir", tmp_path / "demos" / "live")):
+        assert (ROOT / passed[name]).resolve() == folder.resolve()  # from the repository, the kernel's cwd
+    declared = declared_parameters(ROOT / "notebooks" / "01_epochs.ipynb")
+    for name, folder in (("results_dir", ROOT / "book" / "results"), ("live_dir", ROOT / "demos" / "live")):
+        assert execute.relative(folder) == literal(declared[name]["default"])  # the book's own: the defaults
 
 
 def test_numbers_typed_for_the_build_are_numbers():

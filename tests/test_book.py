@@ -51,6 +51,7 @@ def book(tmp_path_factory, cache_dir):
         shutil.copy(ROOT / name, root / name)
     shutil.copytree(ROOT / "book", root / "book", ignore=shutil.ignore_patterns("*.ipynb", "results", "timings"))
     shutil.copytree(ROOT / "demos", root / "demos", ignore=shutil.ignore_patterns("data"))  # the live demos' files
+    shutil.copytree(ROOT / "_static", root / "_static")  # the book's style sheet
     # as `make book` does: the planned job trains every model first, one per core, then the pages read them
     subprocess.run([sys.executable, str(ROOT / "tools" / "models.py"), "--profile", "tiny", "--cache", str(cache_dir)],
                    check=True)
@@ -112,6 +113,22 @@ def test_book_builds_with_warnings_as_errors(site):
     assert (html / "index.html").exists()
     for stem in STEMS:
         assert (html / "book" / f"{stem}.html").exists()
+
+
+def test_no_page_holds_a_path_of_the_build_machine(site, cache_dir):
+    """The executed pages and the built site name folders relative to the repository (the
+    parameter boxes' re-run commands included), never as this machine's absolute paths. This
+    build runs in a temporary copy, so those folders show as relative paths that leave the
+    repository (../..): each absolute path below is refused where it does not follow such a `..`."""
+    _, html = site
+    book = html.parents[1]
+    machine = {str(ROOT), str(book), str(Path(cache_dir).resolve()), str(Path.home()), sys.prefix,
+               str(Path(sys.prefix).resolve())}
+    pattern = re.compile("|".join(rf"(?<![\w.]){re.escape(p)}(?![\w-])" for p in sorted(machine, key=len, reverse=True)))
+    pages = [*sorted((book / "book").glob("*.ipynb")), *sorted(html.rglob("*.html"))]
+    assert len(pages) > len(STEMS)
+    found = {str(p.relative_to(book)): m.group(0) for p in pages if (m := pattern.search(p.read_text(errors="replace")))}
+    assert not found, found
 
 
 @pytest.mark.skipif(not Path("/usr/bin/chromium").exists(), reason="needs Debian's chromium (make browser)")

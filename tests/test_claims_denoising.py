@@ -1,11 +1,11 @@
-"""The denoising pages' verdicts (aelib.book.claims, section 7), on hand-made inputs: every outcome
+"""The denoising pages' verdicts (aelib.book.denoising.claims, section 7), on hand-made inputs: every outcome
 each can reach, and prose that reads as written in each."""
 import math
 
 import pytest
 
-from aelib.denoise import claims
-from aelib.denoise.claims import CANNOT, FAILS, HOLDS, NOISE, PARTLY
+from aelib.book.denoising import claims
+from aelib.book.denoising.claims import CANNOT, FAILS, HOLDS, NOISE, PARTLY
 
 NOISE6 = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6]
 

@@ -1,5 +1,5 @@
-"""The compression pages' tables and sentences (aelib.compress.ratio_page, real_page, real_prose)
-on hand-made inputs: every branch of the prose renders as a sentence."""
+"""The compression pages' tables and sentences (aelib.book.compression: ratio_page,
+real_page, real_prose) on hand-made inputs: every branch of the prose renders as a sentence."""
 from types import SimpleNamespace
 
 import pandas as pd
@@ -8,7 +8,8 @@ import torch
 
 from aelib.book import claims
 from aelib.book.sections import page_jobs
-from aelib.compress import curves, ratio, ratio_page, real_page, real_prose
+from aelib.book.compression import ratio_page, real_page, real_prose
+from aelib.compress import curves, ratio
 from aelib.config import TrainConfig
 from aelib.models import build_model
 

@@ -7,7 +7,7 @@ import torch
 from aelib.book.claims import FAILS, HOLDS, NOISE, PARTLY
 from aelib.config import TrainConfig
 from aelib.denoise import bench
-from aelib.denoise.claims import one_model_suffices
+from aelib.book.denoising.claims import one_model_suffices
 from aelib.denoise.conditional import AtLevel, ConditionalDenoiser
 from aelib.models import build_model, update_digest
 from aelib.train import train, with_noise_level

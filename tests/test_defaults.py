@@ -93,7 +93,7 @@ def _params(profile: str) -> dict:
 def test_in_every_profile_the_default_codec_is_one_the_page_trained(profile, tmp_path):
     """Whichever codec the page chooses, the command line's default is that codec, and its network
     is one of those the page (and `make models`) trains."""
-    from aelib.compress import real_page
+    from aelib.book.compression import real_page
     params = _params(profile)
     specs = real_page.codec_specs(params)
     trained = {job.config for job in page_jobs("05b_real_compression", params)}

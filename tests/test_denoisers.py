@@ -1,6 +1,6 @@
 """Classical denoisers and their tuning (aelib.denoise.classical), the benchmark's set-up
-(aelib.denoise.bench), its tables, the two pages' parameters (aelib.denoise.pages) and what they
-conclude (aelib.denoise.findings)."""
+(aelib.denoise.bench), its tables, the two pages' parameters (aelib.book.denoising.pages) and what they
+conclude (aelib.book.denoising.findings)."""
 import json
 from dataclasses import replace
 from types import SimpleNamespace
@@ -16,7 +16,8 @@ from aelib.book.results import plain
 from aelib.book.sections import page_jobs
 from aelib.config import TrainConfig
 from aelib.data import split, to_float
-from aelib.denoise import bench, classical, findings, pages, tables
+from aelib.book.denoising import findings, pages, tables
+from aelib.denoise import bench, classical
 from aelib.denoise.evaluate import evaluate
 from aelib.noise import noisy_copy
 
@@ -265,7 +266,8 @@ def test_tables_show_the_scores(small):
     b = findings.bands(small, {"dae-conv": ["dae-conv"], "ae-conv": ["ae-conv", bench.CONTROL]})
     bt = tables.bands_table(small, ["dae-conv", "ae-conv"], b)
     lo, hi = b["psnr"]["ae-conv"]["lo"][0], b["psnr"]["ae-conv"]["hi"][0]
-    assert bt.loc["0.2", "PSNR ae-conv"] == f"{small.scores('ae-conv').psnr[0]:.2f} [{lo:.2f}, {hi:.2f}]"
+    assert bt.loc[("PSNR (dB)", "0.2"), "ae-conv"] == f"{small.scores('ae-conv').psnr[0]:.2f} [{lo:.2f}, {hi:.2f}]"
+    assert list(bt.columns) == ["noisy input", "dae-conv", "ae-conv"] and bt.loc[("noise gain", "0.2"), "noisy input"] == "–"
 
 
 def test_benchmark_figures_draw_the_scores(small):

@@ -3,8 +3,8 @@ import math
 import pytest
 import torch
 
-from aelib.noise import (NOISE_KINDS, add_noise, background_mean, check_noise_factor, check_noise_factors,
-                         check_noise_kind, check_seed, noisy_copy)
+from aelib.config import check_float_list
+from aelib.noise import NOISE_KINDS, add_noise, background_mean, check_noise_factor, check_noise_kind, check_seed, noisy_copy
 
 
 def _images(n=64, seed=0):
@@ -56,7 +56,9 @@ def test_noisy_copy_shares_one_draw_across_factors():
     assert torch.equal(noisy_copy(x, 0.0, 3), x)
 
 
-def test_check_noise_factors_keeps_order_and_reads_text():
+def test_the_pages_check_of_noise_factors_keeps_order_and_reads_text():
+    def check_noise_factors(values):  # as the denoising pages and the evaluation check them
+        return check_float_list("noise_factors", values, 0.0, 1.0)
     assert check_noise_factors([0.3, 0.1, 1]) == [0.3, 0.1, 1.0]
     assert check_noise_factors("[0.1, 0.5]") == [0.1, 0.5]  # what papermill's -p delivers
     with pytest.raises(ValueError, match="noise_factors"):

@@ -3,7 +3,8 @@ from pathlib import Path
 
 import pytest
 
-from aelib.book.sections import Job, check_common, page_jobs, recipe
+from aelib.book.common import recipe
+from aelib.book.sections import JOBS, NOTEBOOKS, Job, check_common, page_jobs
 from aelib.config import TrainConfig
 
 
@@ -57,6 +58,13 @@ def test_bad_parameters_fail_before_anything_trains(stem, params, match):
 
 def test_pages_without_training_have_no_jobs():
     assert page_jobs("index", {}) == []
+
+
+def test_every_section_page_is_in_the_list_of_trainings():
+    """A section page (one that calls `setup`) missing from JOBS would train nothing in `make
+    models` and then find no runs; a name in JOBS without a notebook lists trainings no page uses."""
+    sections = {nb.stem for nb in NOTEBOOKS.glob("*.ipynb") if "setup(" in nb.read_text()}
+    assert sections and set(JOBS) == sections
 
 
 def test_common_checks():

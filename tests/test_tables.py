@@ -78,3 +78,16 @@ def test_epochs_intro_follows_the_run():
                                                      "snapshot_text": "the 5-epoch model is exactly the 10-epoch run "
                                                                       "after 5 epochs"}
     assert tables.epochs_intro([0, 1])["snapshot_text"] == "every count shown is a state of that one run"
+
+
+def test_a_printed_table_formats_every_number_and_names_every_column_for_readers():
+    table = pd.DataFrame({"difference": [0.1234], "se_per_image": [176.78380453543045], "psnr (report)": [20.0]},
+                         index=pd.Index([1e-3], name="lr"))
+    shown = tables.styled(table, {"difference": "{:.3f}", "se_per_image": "{:.1f}", "psnr": "{:.1f}"}, index="{:g}")
+    html = shown.to_html()
+    assert list(shown.data.columns) == ["difference", "SE per image", "PSNR (dB) (report)"]
+    assert "176.8" in html and "176.78" not in html and "0.123" in html
+    with pytest.raises(ValueError, match=r"no format for the numeric column\(s\) \['se_per_image'\]"):
+        tables.styled(table, {"difference": "{:.3f}", "psnr": "{:.1f}"})
+    with pytest.raises(ValueError, match=r"\['epoch_shown'\] are named for code"):
+        tables.styled(table.assign(epoch_shown=[3]), {"difference": "", "se": "", "psnr": "", "epoch": "{:d}"})

@@ -4,7 +4,9 @@
 
 The site is served on 127.0.0.1 only. For each page: no request leaves the machine (math is
 rendered from the local MathJax copy), no broken image, no error output or traceback in a cell,
-no stderr or progress-bar debris, and every section page has a captioned figure. Each live demo
+no stderr or progress-bar debris, no console or uncaught error, no table wider than the text
+column, no figure text under 9 px in a 1280-px window (the figure's own record of its smallest
+text, times the scale the page shows it at), and every section page has a captioned figure. Each live demo
 (aelib.book.demos) must start, running its models in the page; the count of demos and each one's
 time to first inference (from the page's navigation start) are reported. A full-page screenshot
 of each page is saved for review. Exit status 1 and one line per problem otherwise.
@@ -19,14 +21,15 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import sync_playwright
 
 import serve  # tools/serve.py: the content types the live demos need
+from aelib.plots import MIN_TEXT_PX, PNG_TEXT_KEY  # the smallest figure text a page may show in WINDOW
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-sync",
         "--disable-background-networking", "--disable-component-update"]
-# Every Jupyter Book 1.x page defines THEBE_JS_URL twice: a known, harmless console error.
-# pydata-sphinx-theme logs "invalid theme mode" on a first visit with empty local storage.
-# Failed loads are reported once, from the response, with their address.
-ALLOWED_CONSOLE = ("THEBE_JS_URL", "Got invalid theme mode", "Failed to load resource")
+# Failed loads are reported once, from the response, with their address; any other console error
+# or uncaught error is a problem.
+ALLOWED_CONSOLE = ("Failed to load resource",)
+WINDOW = {"width": 1280, "height": 900}  # the reader's window in which tables and figure text are measured
 
 PAGE_PROBLEMS_JS = """() => {
   const out = [];
@@ -37,15 +40,44 @@ PAGE_PROBLEMS_JS = """() => {
   const text = document.body.innerText;
   if (text.includes('Traceback (most recent call last)')) out.push('a traceback in the page text');
   if (/\\d+%\\|[█▏▎▍▌▋▊▉ ]*\\|/.test(text) || text.includes('\\r')) out.push('progress-bar debris');
-  // a table wider than the text column must sit in a container that scrolls, or its right part is lost
-  const column = document.querySelector('article.bd-article, main');
-  const right = column ? column.getBoundingClientRect().right : window.innerWidth;
-  for (const t of document.querySelectorAll('article table')) {
-    if (t.getBoundingClientRect().right <= right + 1) continue;
-    let el = t.parentElement, scrolls = false;
-    for (; el && el !== document.body; el = el.parentElement)
-      if (['auto', 'scroll'].includes(getComputedStyle(el).overflowX) && el.scrollWidth > el.clientWidth) scrolls = true;
-    if (!scrolls) out.push('a table is cut off at the right edge: ' + t.innerText.slice(0, 60).replace(/\\s+/g, ' '));
+  // every table fits the text column (its parameter boxes opened): no part of it to scroll to or lose
+  for (const d of document.querySelectorAll('details')) d.open = true;
+  const column = document.querySelector('article.bd-article, main') || document.body;
+  const box = column.getBoundingClientRect(), style = getComputedStyle(column);
+  const right = box.right - parseFloat(style.paddingRight || 0);
+  for (const t of document.querySelectorAll('table')) {
+    const r = t.getBoundingClientRect();
+    if (r.width > 0 && r.right > right + 1)
+      out.push(`a table is ${Math.round(r.right - right)} px wider than the text column: ` +
+               t.innerText.slice(0, 60).replace(/\\s+/g, ' '));
+  }
+  for (const d of document.querySelectorAll('details')) d.open = false;
+  return out;
+}"""
+
+# Each figure IPython showed records the size in image pixels of its smallest text (a PNG text
+# chunk, aelib.plots.PNG_TEXT_KEY); times the image's scale on the page, that is its size on screen.
+FIGURE_TEXT_JS = """async (key) => {
+  async function recorded(src) {  // the PNG's tEXt chunk `key`, or null
+    const b = new Uint8Array(await (await fetch(src)).arrayBuffer()), v = new DataView(b.buffer);
+    for (let i = 8; i + 8 <= b.length;) {
+      const n = v.getUint32(i), type = String.fromCharCode(...b.slice(i + 4, i + 8));
+      if (type === 'tEXt') {
+        const [k, value] = new TextDecoder('latin1').decode(b.slice(i + 8, i + 8 + n)).split('\\0');
+        if (k === key) return Number(value);
+      }
+      if (type === 'IEND') break;
+      i += 12 + n;
+    }
+    return null;
+  }
+  const out = [];
+  for (const img of document.querySelectorAll('.cell_output img, figure img')) {
+    if (!img.currentSrc.endsWith('.png') || !img.naturalWidth) continue;
+    const px = await recorded(img.currentSrc);
+    const fig = img.closest('figure'), caption = fig && fig.querySelector('figcaption');
+    const label = caption ? caption.innerText.replace(/\\s+/g, ' ').slice(0, 70) : img.getAttribute('src');
+    out.push({label, image_px: px, scale: img.getBoundingClientRect().width / img.naturalWidth});
   }
   return out;
 }"""
@@ -65,9 +97,11 @@ def pages(html: Path) -> list[Path]:
                   and p != html / "index.html")  # the top-level index.html only redirects to the root page
 
 
-def check(html: Path, screenshots: Path | None = None, demos: list[dict] | None = None) -> list[str]:
+def check(html: Path, screenshots: Path | None = None, demos: list[dict] | None = None,
+          figures: list[dict] | None = None) -> list[str]:
     """The problems found, one line each. Each live demo found is appended to `demos` (if given)
-    as {page, id, kind, state, first_inference_ms}."""
+    as {page, id, kind, state, first_inference_ms}; each figure to `figures` (if given) as {page,
+    label, text_px}: its smallest text in pixels as the window shows it."""
     problems: list[str] = []
     server = serve.start(html)
     base = f"http://127.0.0.1:{server.server_address[1]}/"
@@ -76,7 +110,7 @@ def check(html: Path, screenshots: Path | None = None, demos: list[dict] | None 
             browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
             for path in pages(html):
                 rel = path.relative_to(html).as_posix()
-                page = browser.new_page(viewport={"width": 1280, "height": 900})
+                page = browser.new_page(viewport=WINDOW)
                 outside, console, missing, errors = [], [], [], []
                 # Record any request for another host and abort it, so that nothing leaves the machine.
                 page.route("**/*", lambda route: route.continue_() if route.request.url.startswith(base)
@@ -91,6 +125,7 @@ def check(html: Path, screenshots: Path | None = None, demos: list[dict] | None 
                 problems += [f"{rel}: console error: {t}" for t in console if not any(a in t for a in ALLOWED_CONSOLE)]
                 problems += [f"{rel}: uncaught error: {e}" for e in errors if not any(a in e for a in ALLOWED_CONSOLE)]
                 problems += [f"{rel}: {p}" for p in page.evaluate(PAGE_PROBLEMS_JS)]
+                problems += _check_figure_text(page, rel, figures)
                 if rel.startswith("book/") and rel.split("/")[-1][:2].isdigit():
                     if page.locator("figure figcaption").count() == 0:
                         problems.append(f"{rel}: no captioned figure")
@@ -104,6 +139,22 @@ def check(html: Path, screenshots: Path | None = None, demos: list[dict] | None 
     finally:
         server.shutdown()
     return problems
+
+
+def _check_figure_text(page, rel: str, figures: list[dict] | None) -> list[str]:
+    """A problem for each figure whose smallest text shows below MIN_TEXT_PX, or that records no size."""
+    out = []
+    for f in page.evaluate(FIGURE_TEXT_JS, PNG_TEXT_KEY):
+        if f["image_px"] is None:
+            out.append(f"{rel}: figure records no text size (not shown through aelib.plots.set_style): {f['label']}")
+            continue
+        px = f["image_px"] * f["scale"]
+        if figures is not None:
+            figures.append({"page": rel, "label": f["label"], "text_px": px})
+        if px < MIN_TEXT_PX:
+            out.append(f"{rel}: figure text {px:.1f} px, under {MIN_TEXT_PX:g} px in a {WINDOW['width']}-px window: "
+                       f"{f['label']}")
+    return out
 
 
 def _check_demos(page, rel: str, demos: list[dict] | None) -> list[str]:
@@ -130,9 +181,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{args.html} has no index.html: build the site first (make book)", file=sys.stderr)
         return 2
     demos: list[dict] = []
-    problems = check(args.html, args.screenshots, demos)
+    figures: list[dict] = []
+    problems = check(args.html, args.screenshots, demos, figures)
     for p in problems:
         print(p)
+    for f in sorted(figures, key=lambda f: f["text_px"])[:5]:
+        print(f"smallest figure text {f['text_px']:.1f} px: {f['page']}: {f['label']}")
     for d in demos:
         ms = f"first inference {d['first_inference_ms']:.0f} ms after the page was requested" if d["first_inference_ms"] else d["state"]
         print(f"live demo {d['kind']:<6} {d['page']}: {ms}")

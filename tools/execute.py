@@ -65,6 +65,13 @@ def clean(path: Path) -> None:
     nbformat.write(nb, path)
 
 
+def relative(path: str | Path) -> str:
+    """A folder as the page receives it and prints it (in its parameter box and re-run command):
+    relative to the repository, the kernel's working directory, so that no page shows a path of
+    the machine that built it and the command works in a reader's own clone."""
+    return os.path.relpath(os.path.abspath(path), ROOT)
+
+
 READERS = ("index", "performance", "reproducibility")  # pages that read the others' results: run after them, in order
 
 
@@ -97,10 +104,10 @@ def execute(stem: str, profile: str, out: Path, overrides: dict, position: str, 
     params = {**params, **overrides}
     declared = set(declared_parameters(src))
     if cache_dir is not None and "cache_dir" in declared:  # pages that only read results have none
-        params["cache_dir"] = cache_dir
-    params.setdefault("results_dir", str(out / "results"))
+        params["cache_dir"] = relative(cache_dir)
+    params.setdefault("results_dir", relative(out / "results"))
     if "live_dir" in declared:  # the live demos' files: the site's live/ folder, beside the book's pages
-        params.setdefault("live_dir", str(out.parent / "demos" / "live"))
+        params.setdefault("live_dir", relative(out.parent / "demos" / "live"))
     unknown = set(params) - declared
     if unknown:
         raise SystemExit(f"{stem}: unknown parameter(s) {sorted(unknown)}; the notebook declares {sorted(declared)}")

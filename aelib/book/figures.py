@@ -10,6 +10,9 @@ import numpy as np
 from aelib import plots
 
 
+LEGEND_ROOM = 0.12  # of a linear panel's data range added above it per legend entry
+
+
 def headline_panels(panels: Sequence, ncols: int = 2):
     """Small axes in a grid, one per panel (objects with title, xlabel, ylabel, series, logx,
     logy, note, as aelib.headline.Panel): `series` maps a curve's name to (xs, ys, role); "ours"
@@ -34,7 +37,11 @@ def headline_panels(panels: Sequence, ncols: int = 2):
         if panel.series:  # a note joins the legend, where it cannot hide a curve
             if panel.note:
                 ax.plot([], [], " ", label=panel.note)
-            ax.legend(fontsize=7.5, frameon=True, framealpha=0.85, edgecolor="none")
+            if not panel.logy:  # room above the curves for the legend's lines, so that it hides none of them
+                lo, hi = ax.get_ylim()
+                ax.set_ylim(lo, hi + (hi - lo) * LEGEND_ROOM * len(ax.get_legend_handles_labels()[1]))
+            ax.legend(loc="upper right" if not panel.logy else "best", fontsize=7.5, frameon=True, framealpha=0.85,
+                      edgecolor="none")
         elif panel.note:
             ax.text(0.5, 0.5, panel.note, transform=ax.transAxes, ha="center", va="center", fontsize=8, color="0.35")
     for ax in list(axes.flat)[len(panels):]:

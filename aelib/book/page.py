@@ -14,6 +14,7 @@ from IPython.display import HTML
 from myst_nb import glue
 
 from aelib.book.results import plain
+from aelib.config import as_list
 
 
 def glue_values(**values) -> None:
@@ -43,8 +44,8 @@ def parameters_box(stem: str, values: dict, notebooks_dir: str | Path = "noteboo
         rows.append(f"<tr><td><code>{escape(name)}</code></td><td><code>{escape(repr(value))}</code></td>"
                     f"<td>{escape(p['help'] or '')}</td></tr>")
         if value != default and name not in ("cache_dir", "results_dir"):
-            args.append(f"-p {name} {_cli_value(value)}" if not isinstance(value, (list, dict))
-                        else f"-y {shlex.quote(yaml.safe_dump({name: value}, default_flow_style=True).strip())}")
+            text = yaml.safe_dump(value, default_flow_style=True).strip() if isinstance(value, list) else value
+            args.append(f"-p {name} {_cli_value(text)}")  # a list as its YAML text: what read_list_texts reads
     command = " ".join([f"papermill {source} out.ipynb", *args])
     return HTML(
         "<details class='aelib-params'><summary>Executed with these parameters; re-run with other ones</summary>"
@@ -52,6 +53,22 @@ def parameters_box(stem: str, values: dict, notebooks_dir: str | Path = "noteboo
         f"<tbody>{''.join(rows)}</tbody></table>"
         f"<p>Re-run this page with the same parameters (change any of them with <code>-p name value</code>):</p>"
         f"<pre>{escape(command)}</pre></details>")
+
+
+def read_list_texts(declared: dict[str, dict[str, str]], namespace: dict) -> list[str]:
+    """Every declared list parameter that arrived as text (papermill's `-p name "[1, 2]"` delivers
+    a list so) read as YAML, into `namespace` itself: the page's later cells see the list, as if
+    it had come with `-y`. Returns the names read; text that is no list fails, naming the parameter."""
+    read = []
+    for name, p in declared.items():
+        default, value = literal(p["default"]), namespace.get(name)
+        if isinstance(default, list) and isinstance(value, str):
+            parsed = as_list(name, value)
+            if not isinstance(parsed, list):
+                raise TypeError(f"{name} must be a list, written as YAML such as {p['default']}, got the text {value!r}")
+            namespace[name] = parsed
+            read.append(name)
+    return read
 
 
 def declared_parameters(notebook: str | Path) -> dict[str, dict[str, str]]:

@@ -5,38 +5,25 @@ parameter box, checks the parameters every section shares (the training recipe, 
 the test subset), seeds, sets the figure style and loads the data. `page_jobs(stem, params)` is
 the list of trainings a page needs: the page trains them through `Section.train`, and
 `make models` (aelib.jobs.plan) calls the same function for every page before any page runs, so the
-two can never disagree.
+two can never disagree. `JOBS` names every page's function; the pages' own modules build on
+aelib.book.common and never import this one.
 """
 from __future__ import annotations
 
-import hashlib
-from dataclasses import dataclass, field
 from pathlib import Path
 
-import torch
-
 from aelib import plots
-from aelib.book.page import declared_parameters, literal, parameters_box
-from aelib.book.results import write_results
-from aelib.config import (MAX_LATENT, TrainConfig, as_list, check_float_list, check_int_list,
-                          check_optional_size)
-from aelib.data import Dataset, check_dataset, to_float
+from aelib.book import hinton2006
+from aelib.book.common import Section, recipe, spread_seeds, sweep_seeds
+from aelib.book.compression import real_page
+from aelib.book.denoising import pages as denoising
+from aelib.book.page import declared_parameters, literal, parameters_box, read_list_texts
+from aelib.config import MAX_LATENT, TrainConfig, as_list, check_float_list, check_int_list, check_optional_size
+from aelib.data import check_dataset
 from aelib.jobs.plan import Job, load_data
-from aelib.runs import cache_key, cached_run, run_path
 from aelib.runtime import keep_freed_memory, pick_device, seed_everything
-from aelib.train import Run
 
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
-RECIPE = ("dataset", "epochs", "lr", "batch_size", "seed", "train_size")  # the parameters a TrainConfig takes
-
-
-def recipe(params: dict, **changes) -> TrainConfig:
-    """The page's shared training recipe (dataset, epochs, lr, batch size, seed, training subset)
-    with `changes` on top."""
-    base = {k: params[k] for k in RECIPE if k in params}
-    if "train_size" in base:
-        base["train_size"] = check_optional_size("train_size", base["train_size"], 50_000)
-    return TrainConfig(**{**base, **changes})
 
 
 def check_common(params: dict) -> dict:
@@ -60,23 +47,10 @@ def _epochs(p):  # 01: one run of the largest epoch count, snapshotted at every 
             *(Job(recipe(demo, model=kind, latent=p["demo_latent"])) for kind in ("mlp", "conv"))]
 
 
-def spread_seeds(p) -> list[int]:
-    """The page's extra seeds, trained only to measure the seed-to-seed spread; may be empty."""
-    extra = as_list("spread_seeds", p.get("spread_seeds", []))
-    return check_int_list("spread_seeds", extra, lo=0) if extra else []
-
-
 def _learning_rate(p):  # 02: one run per rate, every epoch kept (a diverged run is shown from its last good one)
     lrs = sorted(set(check_float_list("lrs", p["lrs"], lo=0.0, hi=10.0, positive=True)))
     main = [Job(recipe(p, latent=p["latent"], lr=lr), tuple(range(p["epochs"] + 1))) for lr in lrs]
     return main + [Job(j.config.replace(seed=sd)) for j in main for sd in spread_seeds(p) if sd != p["seed"]]
-
-
-def sweep_seeds(p, latent: int) -> list[int]:
-    """03: the seeds trained at one code size: the page's own, then the spread seeds for codes up
-    to spread_max_latent (larger ones cost too much to train more than once)."""
-    (cap,) = check_int_list("spread_max_latent", [p["spread_max_latent"]], lo=0)
-    return [p["seed"], *(sd for sd in spread_seeds(p) if sd != p["seed"] and latent <= cap)]
 
 
 def _latent_size(p):  # 03: one MLP per code size and seed, then the live demo's MLP with a 2-number code
@@ -86,7 +60,7 @@ def _latent_size(p):  # 03: one MLP per code size and seed, then the live demo's
 
 
 def _thirty_numbers(p):  # 03b: the shared recipe's MLP and conv at the 2006 paper's code size, and our deep recipe
-    from aelib.book.hinton2006 import LATENT as k  # the paper's table is for this code size only
+    k = hinton2006.LATENT  # the paper's table is for this code size only
     deep = recipe(p, model="deep", latent=k, hidden=p["deep_hidden"], epochs=p["deep_epochs"], lr=p["deep_lr"],
                   batch_size=p["deep_batch_size"])
     return [Job(recipe(p, latent=k)), Job(recipe(p, model="conv", latent=k)), Job(deep)]
@@ -111,32 +85,17 @@ def _compression_ratio(p):  # 05: the report's MLPs
     return [Job(recipe(p, latent=k)) for k in check_int_list("latents", p["latents"], lo=1, hi=MAX_LATENT)]
 
 
+# Every page that trains, and the function that lists its trainings (a page not named trains nothing).
 JOBS = {"01_epochs": _epochs, "02_learning_rate": _learning_rate, "03_latent_size": _latent_size,
-        "03b_thirty_numbers": _thirty_numbers,
-        "04_foreign_images": _foreign_images, "05_compression_ratio": _compression_ratio,
-        "06_conv_vs_linear": _conv_vs_linear}
-
-
-# The sub-packages' pages register their own job functions (with `register`) when imported;
-# page_jobs imports these modules so that the planner sees every page.
-PAGE_MODULES = ("aelib.compress.real_page", "aelib.denoise.pages")
-
-
-def register(stem: str):
-    """Register the function that lists a notebook's trainings (used by the sub-packages' pages)."""
-    def deco(fn):
-        JOBS[stem] = fn
-        return fn
-    return deco
+        "03b_thirty_numbers": _thirty_numbers, "04_foreign_images": _foreign_images,
+        "05_compression_ratio": _compression_ratio, "05b_real_compression": real_page.jobs,
+        "06_conv_vs_linear": _conv_vs_linear, "07_denoising": denoising.report_jobs,
+        "07b_denoising_benchmark": denoising.bench_jobs}
 
 
 def page_jobs(stem: str, params: dict) -> list[Job]:
     """The trainings notebook `stem` needs with these parameters (its declared defaults filled in),
     duplicates merged. A page that trains nothing has none."""
-    if stem not in JOBS:
-        import importlib
-        for module in PAGE_MODULES:
-            importlib.import_module(module)
     fn = JOBS.get(stem)
     if fn is None:
         return []
@@ -149,82 +108,17 @@ def page_jobs(stem: str, params: dict) -> list[Job]:
 
 # --- the page's set-up -----------------------------------------------------------------------------
 
-@dataclass
-class Section:
-    """What a section page works with once `setup` has run."""
-    stem: str
-    params: dict
-    data: Dataset
-    device: torch.device
-    runs: dict[TrainConfig, Run] = field(default_factory=dict)
-
-    @property
-    def cache_dir(self) -> str:
-        return self.params["cache_dir"]
-
-    def test(self) -> torch.Tensor:
-        """The first test_size test images (all when 0), (N, 1, 28, 28) floats in [0, 1]."""
-        return to_float(self.data.test_images[:self.params.get("test_size")])
-
-    def train(self, jobs: list[Job] | None = None) -> dict[TrainConfig, Run]:
-        """Every run of `jobs` (default: the page's own, `page_jobs`), from the cache or trained
-        now: several missing ones as one planned job on every core (aelib.jobs), one alone here."""
-        jobs = page_jobs(self.stem, self.params) if jobs is None else jobs
-        missing = [j for j in jobs if not run_path(self.cache_dir, j.config, self.data.sha256).exists()]
-        if len(missing) > 1 and self.device.type == "cpu":
-            from aelib.jobs.plan import plan, run_plan
-            run_plan(plan(missing, self.cache_dir, self.data))  # then each is read from the store below
-        for job in jobs:
-            self.runs[job.config] = cached_run(job.config, self.data, self.cache_dir, job.snapshots, self.device)
-        self._ledger(jobs)
-        return {job.config: self.runs[job.config] for job in jobs}
-
-    def _ledger(self, jobs: list[Job]) -> None:
-        """Record, beside the page's results, every model it used and how each was trained
-        (<results_dir>/trained/<page>-<digest of its models>.json): the Reproducibility page
-        lists them all."""
-        if not self.params.get("results_dir"):
-            return
-        rows = [{"config": j.config.to_dict(), "cache_key": self.cache_key(j.config),
-                 "how": self.runs[j.config].how} for j in jobs]
-        digest = hashlib.sha256("".join(sorted(r["cache_key"] for r in rows)).encode()).hexdigest()[:12]
-        write_results(Path(self.params["results_dir"]) / "trained", f"{self.stem}-{digest}",
-                      {"section": self.stem, "models": rows})
-
-    def cache_key(self, cfg: TrainConfig) -> str:
-        return cache_key(cfg, self.data.sha256)
-
-    def train_images(self, cfg: TrainConfig) -> int:
-        """How many images train `cfg`'s model."""
-        return cfg.train_size or len(self.data.train_images) - cfg.val_size
-
-    def n_train(self, cfg: TrainConfig) -> str:
-        return f"{self.train_images(cfg):,}"
-
-    def data_text(self, cfg: TrainConfig) -> str:
-        """Which images train `cfg`'s model and which give its validation loss, as this run has
-        them: "The first 10,000 of the 60,000 training images train the model and the last
-        10,000 give the validation loss after each epoch"."""
-        total, val = len(self.data.train_images), cfg.val_size
-        first = (f"The first {self.n_train(cfg)} of the {total:,} training images train the model"
-                 if cfg.train_size else f"The first {total - val:,} of the {total:,} training images train the model")
-        return f"{first} and the last {val:,} give the validation loss after each epoch"
-
-    @property
-    def report_applies(self) -> bool:
-        """The lab report measured MNIST: its numbers sit beside ours only on MNIST pages."""
-        return self.data.name == "mnist"
-
-
 def setup(stem: str, namespace: dict) -> Section:
-    """Check the page's parameters (as the notebook holds them in `namespace`), show them, seed,
-    set the figure style and load the data."""
+    """Check the page's parameters (as the notebook holds them in `namespace`, its globals: a list
+    given as its YAML text is read there), show them, seed, set the figure style and load the data."""
     from IPython.display import display
+    declared = declared_parameters(NOTEBOOKS / f"{stem}.ipynb")
+    read_list_texts(declared, namespace)  # `-p latents "[16, 128]"`: the list's YAML text, read once for every cell
     display(parameters_box(stem, namespace))  # refuses unknown names
-    params = check_common({name: namespace[name] for name in declared_parameters(NOTEBOOKS / f"{stem}.ipynb")})
-    page_jobs(stem, params)  # checks every training parameter before anything is loaded
+    params = check_common({name: namespace[name] for name in declared})
+    jobs = page_jobs(stem, params)  # checks every training parameter before anything is loaded
     seed_everything(params.get("seed", 0))
     keep_freed_memory()  # as the planned job's workers run: a page that trains a model alone runs as fast
     plots.set_style()
     data = load_data(params.get("dataset", "mnist"), params["cache_dir"])
-    return Section(stem=stem, params=params, data=data, device=pick_device())
+    return Section(stem=stem, params=params, data=data, device=pick_device(), jobs=jobs)

@@ -28,10 +28,34 @@ def with_report(ours: pd.DataFrame, theirs: dict | None, index: str) -> pd.DataF
     return ours.join(pd.DataFrame(theirs).set_index(index).add_suffix(" (report)"), how="outer")
 
 
+# The measures' names as a reader meets them in a table (aelib.metrics' names are for code).
+READER_NAMES = {"difference": "difference", "mse": "MSE", "se_per_image": "SE per image", "psnr": "PSNR (dB)",
+                "ssim": "SSIM"}
+
+
+def for_readers(table: pd.DataFrame) -> pd.DataFrame:
+    """`table` with each measure's column named for a reader ("se_per_image test" -> "SE per image
+    test", "psnr (report)" -> "PSNR (dB) (report)")."""
+    def name(c: str) -> str:
+        head, _, rest = str(c).partition(" ")
+        return f"{READER_NAMES[head]} {rest}".strip() if head in READER_NAMES else c
+    return table.rename(columns=name)
+
+
 def styled(table: pd.DataFrame, formats: dict[str, str], index: str | None = None):
-    """A Styler with `formats` (column prefix -> format) applied to every column starting with it."""
-    fmt = {c: next((f for p, f in formats.items() if c.startswith(p)), "{}") for c in table.columns}
-    s = table.style.format(fmt, na_rep="–")
+    """A Styler of `table` with its measures named for readers (`for_readers`) and `formats`
+    (column prefix, in the table's own names -> format) applied to every column starting with it.
+    Every numeric column needs a format (176.78380453543045 printed raw reads as noise) and every
+    column a reader's name (no snake_case): either missing raises, naming the columns."""
+    fmt = {c: next((f for p, f in formats.items() if str(c).startswith(p)), None) for c in table.columns}
+    raw = [c for c, f in fmt.items() if f is None and pd.api.types.is_numeric_dtype(table[c])]
+    if raw:
+        raise ValueError(f"no format for the numeric column(s) {raw}; formats are given for {list(formats)}")
+    shown = for_readers(table)
+    code = [c for c in [*shown.columns, shown.index.name] if c is not None and "_" in str(c)]
+    if code:
+        raise ValueError(f"column(s) {code} are named for code: give them a reader's name")
+    s = shown.style.format({new: fmt[old] for old, new in zip(table.columns, shown.columns) if fmt[old]}, na_rep="–")
     return s.format_index(index) if index else s
 
 
@@ -43,7 +67,8 @@ def epochs_table(test, recon: dict[int, torch.Tensor], history) -> pd.DataFrame:
 
 def rates_table(test, recon: dict[float, torch.Tensor], runs: dict, shown: dict[float, int]) -> pd.DataFrame:
     """Section 2: per learning rate, the measures, the final validation loss and whether it diverged."""
-    rows = [{"lr": lr, **measures(test, recon[lr]), "final val. MSE": runs[lr].history.val_loss[shown[lr]],
+    rows = [{"lr": lr, **measures(test, recon[lr], ("difference", "mse", "psnr")),
+             "final val. MSE": runs[lr].history.val_loss[shown[lr]],
              "epoch shown": shown[lr], "diverged": "yes" if runs[lr].history.diverged else "no"} for lr in recon]
     return pd.DataFrame(rows).set_index("lr")
 
@@ -389,7 +414,9 @@ def health_note(test: torch.Tensor, recon: dict, dead: list[str]) -> str:
 
 
 def conv_with_report(ours: pd.DataFrame, theirs: dict | None, large: int) -> pd.DataFrame:
-    """Section 6's table with the report's time and difference beside the rows of code size `large`."""
+    """Section 6's printed table, the report's time and difference beside the rows of code size
+    `large`; without s/epoch (the seconds over the epoch count), so that it fits the page's column."""
+    ours = ours.drop(columns=["s/epoch"])
     if theirs is None:
         return ours
     rep = pd.DataFrame({"seconds (report)": theirs["seconds"], "difference (report)": theirs["difference"]},

@@ -5,6 +5,6 @@
 - fileformat: the `.ael` header and its errors; codec: network + step + table -> bytes and back;
 - stdcodecs: PNG, WebP, JPEG, JPEG 2000, AVIF, gzip and xz on 28x28 digits;
 - rd: rate-distortion points measured from real files; curves: frontiers and comparisons of them;
-- ratio_page, real_page, real_prose: the two compression pages' tables, figures and sentences;
 - defaults, cli: the command line (`python -m aelib`), whose defaults are the codecs the book built.
+The two compression pages are `aelib.book.compression`.
 """

@@ -6,8 +6,7 @@ denoising autoencoders.
 - `evaluate`: the one evaluation, networks and classical methods alike, kept in the store;
 - `classical`: Gaussian, median, total-variation, non-local-means and BM3D denoisers, and their tuning;
 - `bench`: the benchmark's networks, its tuning on validation digits and its paired comparisons;
-- `tables`: the pages' tables;
-- `pages`: the two pages' parameters and trainings (importing it registers them for the planner);
-- `findings`: what the two pages conclude, the values glued into their prose, their results JSON.
-The noise itself is `aelib.noise`; the verdicts are `aelib.book.claims` (section 7).
+- `conditional`: the denoiser told the noise level.
+The noise itself is `aelib.noise`; the two denoising pages (their trainings, verdicts, tables and
+prose) are `aelib.book.denoising`.
 """

@@ -21,11 +21,12 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from aelib.config import check_float_list
 from aelib.denoise import classical
 from aelib.denoise.scores import Denoised, Evaluation
 from aelib.metrics import mse, psnr, reconstruct, ssim
 from aelib.models import update_digest
-from aelib.noise import check_noise_factors, check_noise_kind, check_seed, noisy_copy
+from aelib.noise import check_noise_kind, check_seed, noisy_copy
 from aelib.store import NPZ, Store, as_store, cached
 
 Networks = Mapping[str, nn.Module | Mapping[float, nn.Module]]
@@ -80,7 +81,7 @@ def evaluate(networks: Networks, classical_params: Mapping[str, Mapping[float, o
     method and factor are kept for figures."""
     if not networks and not classical_params:
         raise ValueError("evaluate needs at least one denoiser")
-    factors = check_noise_factors(list(factors))
+    factors = check_float_list("noise_factors", list(factors), 0.0, 1.0)
     kind, seed = check_noise_kind(kind), check_seed("noise_seed", seed)
     n_subset = len(clean) if slow_subset is None else min(slow_subset, len(clean))
     if n_subset < 1:

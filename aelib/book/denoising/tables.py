@@ -29,20 +29,20 @@ def tuned_table(tuned: Mapping[str, dict]):
 
 
 def bands_table(result: Evaluation, models: Sequence[str], bands: Mapping[str, Mapping[str, dict]]):
-    """Noise factors (rows) by measure and model (columns): the noisy input's mean, and each
-    model's value (the main seed) with its band [lo, hi] across seeds and test-set intervals.
+    """Measure and noise factor (rows) by the noisy input and each model (columns): the noisy
+    input's mean, and each model's value (the main seed) with its band [lo, hi] across seeds and
+    test-set intervals; three columns of values, so that the table fits the page's column.
     `bands[measure][model]` = {"value", "lo", "hi"} lists, as `findings.bands` gives them."""
     import pandas as pd
     noisy = result.scores("noisy input")
     digits = {"psnr": 2, "ssim": 3, "noise_gain": 2}
-    label = {"psnr": "PSNR", "ssim": "SSIM", "noise_gain": "noise gain"}
-    columns = {}
-    for measure in ("psnr", "ssim", "noise_gain"):
-        d = digits[measure]
-        if measure != "noise_gain":
-            columns[f"{label[measure]} noisy"] = [f"{v:.{d}f}" for v in getattr(noisy, measure)]
-        for m in models:
-            b = bands[measure][m]
-            columns[f"{label[measure]} {m}"] = [f"{v:.{d}f} [{lo:.{d}f}, {hi:.{d}f}]"
-                                               for v, lo, hi in zip(b["value"], b["lo"], b["hi"])]
-    return pd.DataFrame(columns, index=pd.Index([f"{f:g}" for f in result.noise], name="noise factor"))
+    label = {"psnr": "PSNR (dB)", "ssim": "SSIM", "noise_gain": "noise gain"}
+    rows = {}
+    for measure, d in digits.items():
+        for i, f in enumerate(result.noise):
+            row = {"noisy input": f"{getattr(noisy, measure)[i]:.{d}f}" if measure != "noise_gain" else "–"}
+            for m in models:
+                b = bands[measure][m]
+                row[m] = f"{b['value'][i]:.{d}f} [{b['lo'][i]:.{d}f}, {b['hi'][i]:.{d}f}]"
+            rows[(label[measure], f"{f:g}")] = row
+    return pd.DataFrame.from_dict(rows, orient="index").rename_axis(["measure", "noise factor"])

@@ -1,6 +1,6 @@
 """Judging the report's claims about denoising (its section 7): each a function from measured
 numbers to an `aelib.book.claims.Verdict`, tested on hand-made inputs for every outcome
-(tests/test_claims_denoising.py). The pages call them through aelib.denoise.findings."""
+(tests/test_claims_denoising.py). The pages call them through aelib.book.denoising.findings."""
 from __future__ import annotations
 
 from aelib.book.claims import CANNOT, FAILS, HOLDS, NOISE, PARTLY, Verdict, _join, all_of  # noqa: F401 (re-exported)

@@ -1,9 +1,9 @@
 """The real-compression page (notebooks/05b_real_compression.ipynb): our codecs and the standard
 ones measured on the same test digits, the figures and tables it shows, and its results.
 
-Importing this module registers the page's trainings with aelib.book.sections (`page_jobs`), so
-the planner and the page train the same models. The sentences the prose glues in are in
-aelib.compress.real_prose.
+`jobs` lists the page's trainings (aelib.book.sections.JOBS names it), so the planner and the
+page train the same models. The sentences the prose glues in are in
+aelib.book.compression.real_prose.
 """
 from __future__ import annotations
 
@@ -15,11 +15,12 @@ import pandas as pd
 import torch
 
 from aelib import plots
-from aelib.book.sections import Job, recipe, register
+from aelib.book.common import recipe
 from aelib.compress import curves, defaults, rd, stdcodecs
 from aelib.compress.codec import Codec, CodecSpec
 from aelib.config import MAX_LATENT, check_float_list, check_int_list
 from aelib.data import to_float
+from aelib.jobs.plan import Job
 
 STEM = "05b_real_compression"
 TARGET_FACTOR = 6.0  # our engineering target: at most a sixth of the reference codec's bytes
@@ -45,7 +46,6 @@ def codec_specs(p: dict) -> list[CodecSpec]:
                        for lam in lambdas]
 
 
-@register(STEM)
 def jobs(p: dict) -> list[Job]:
     """The networks behind the page's codecs (several steps share one network)."""
     return [Job(spec.config) for spec in codec_specs(p)]
@@ -73,7 +73,7 @@ class RealPage:
 
 
 def measure(s) -> RealPage:
-    """Train or load every network of the page (`s` is its aelib.book.sections.Section), fit the
+    """Train or load every network of the page (`s` is its aelib.book.common.Section), fit the
     codecs, and measure ours and the standard codecs on the page's test images."""
     specs, target_psnr = codec_specs(s.params), float(s.params["target_psnr"])
     t0 = time.perf_counter()
@@ -151,7 +151,7 @@ def _label(codec: str, p: dict) -> str:
 
 def results(m: RealPage) -> dict:
     """The page's numbers for tests and other pages (book/results/05b_real_compression.json)."""
-    from aelib.compress.real_prose import model_payoff
+    from aelib.book.compression.real_prose import model_payoff
     best = m.near["ours"]
     chosen = {"name": m.chosen.name, "config": m.chosen.config.to_dict(), "step": m.chosen.step}
     return {"n_test": len(m.x), "target_psnr": m.target["psnr"], "points": m.ours + m.theirs,

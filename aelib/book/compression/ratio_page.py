@@ -49,7 +49,7 @@ class RatioPage:
 
 
 def measure(s) -> RatioPage:
-    """Train or load the page's MLPs (`s` is the page's aelib.book.sections.Section) and measure
+    """Train or load the page's MLPs (`s` is the page's aelib.book.common.Section) and measure
     the codes, the decoders and the quality on the test images."""
     latents = check_int_list("latents", s.params["latents"], lo=1, hi=MAX_LATENT)[::-1]
     runs = {cfg.latent: run for cfg, run in s.train().items()}

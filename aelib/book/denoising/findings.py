@@ -1,4 +1,4 @@
-"""What the two denoising pages conclude: each claim judged by its `aelib.denoise.claims` function,
+"""What the two denoising pages conclude: each claim judged by its `aelib.book.denoising.claims` function,
 the values glued into their prose (every branch a complete sentence) and their results JSON."""
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ from collections.abc import Mapping, Sequence
 
 import torch
 
-from aelib.denoise import claims
-from aelib.book.sections import Section
+from aelib.book.denoising import claims
+from aelib.book.common import Section
 from aelib.denoise import bench, classical
-from aelib.denoise.pages import ReportModels
+from aelib.book.denoising.pages import ReportModels
 from aelib.denoise.scores import Evaluation
 from aelib.noise import background_mean, noisy_copy
 

@@ -5,8 +5,8 @@
   the next (the margin of every verdict on the page);
 - `07b_denoising_benchmark`: denoising autoencoders against classical denoisers.
 
-Importing this module registers both pages' trainings with `aelib.book.sections` (whose
-`page_jobs` imports it), so that `make models` and the pages themselves train the same configs.
+`report_jobs` and `bench_jobs` list the two pages' trainings (`aelib.book.sections.JOBS` names
+them), so that `make models` and the pages themselves train the same configs.
 """
 from __future__ import annotations
 
@@ -14,10 +14,10 @@ from dataclasses import dataclass
 
 from torch import nn
 
-from aelib.book.sections import Section, recipe, register
+from aelib.book.common import Section, recipe
 from aelib.config import MAX_LATENT, TrainConfig, as_list, check_float_list, check_int_list
 from aelib.denoise import bench
-from aelib.noise import check_noise_factors, check_noise_kind, check_seed
+from aelib.noise import check_noise_kind, check_seed
 from aelib.jobs.plan import Job
 
 REPORT, BENCH = "07_denoising", "07b_denoising_benchmark"
@@ -38,7 +38,7 @@ def _ints_in_order(name: str, value) -> list[int]:
 
 def _common(p: dict) -> dict:
     q = dict(p)
-    q["noise_factors"] = check_noise_factors(p["noise_factors"])
+    q["noise_factors"] = check_float_list("noise_factors", p["noise_factors"], 0.0, 1.0)
     q["noise_seed"] = check_seed("noise_seed", p["noise_seed"])
     q["conv_latent"] = _int("conv_latent", p["conv_latent"], 1, MAX_LATENT)
     q["mlp_latent"] = _int("mlp_latent", p["mlp_latent"], 1, MAX_LATENT)
@@ -70,7 +70,6 @@ def report_configs(p: dict) -> dict[str, TrainConfig]:
     return out
 
 
-@register(REPORT)
 def report_jobs(p: dict) -> list[Job]:
     return [Job(cfg) for cfg in report_configs(p).values()]
 
@@ -121,7 +120,6 @@ def bench_configs(p: dict) -> dict[str, dict[float, TrainConfig]]:
                                  q["variant_epochs"] if p["variants"] else None)
 
 
-@register(BENCH)
 def bench_jobs(p: dict) -> list[Job]:
     return [Job(cfg) for cfg in bench.distinct_configs(bench_configs(p))]
 

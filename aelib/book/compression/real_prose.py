@@ -1,4 +1,4 @@
-"""The sentences the real-compression page glues into its prose (aelib.compress.real_page measures
+"""The sentences the real-compression page glues into its prose (aelib.book.compression.real_page measures
 what they say). Each function reads as written for every outcome it can meet; the tests render
 every branch.
 

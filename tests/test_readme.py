@@ -1,0 +1,39 @@
+"""The README stays true: it names every module of aelib, and its build costs are the build
+record's (measurements/build_times.json, which tools/measure_build.py writes)."""
+import json
+import math
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+README = (ROOT / "README.md").read_text()
+
+
+def test_the_readme_names_every_module_and_package():
+    missing = [str(p.relative_to(ROOT)) for p in sorted((ROOT / "aelib").rglob("*.py"))
+               if p.name not in ("__init__.py", "__main__.py") and f"`{p.name}`" not in README]
+    missing += [f"aelib/{p.relative_to(ROOT / 'aelib')}/" for p in sorted((ROOT / "aelib").rglob("__init__.py"))
+                if p.parent != ROOT / "aelib" and f"`aelib/{p.parent.relative_to(ROOT / 'aelib').as_posix()}/`" not in README]
+    assert not missing, f"the README's layout does not name {missing}"
+
+
+def test_the_readme_states_the_build_record():
+    record = json.loads((ROOT / "measurements" / "build_times.json").read_text())
+    full, quick = record["full"], record["quick"]
+    costs = re.sub(r"\s+", " ", README.split("## Two commands", 1)[1].split("```", 1)[0])  # the text before the commands
+    assert f"({'`measurements/build_times.json`'}, {full['date']}," in costs and quick["date"] == full["date"]
+    assert f"with {full['machine']['cpu_count']} CPU cores" in costs
+    assert f"profile in {round(full['cold_total'] / 60)} minutes" in costs
+    assert f"took {round(full['added_models'] / 60)} minutes more" in costs
+    assert f"`make book PROFILE=quick` took {round(quick['cold_total'] / 60)} minutes" in costs
+    warm = sorted(r["warm_total"] / 60 for r in (full, quick))
+    assert f"builds in {math.floor(warm[0])} to {math.ceil(warm[1])} minutes" in costs
+    hours = (full["cold_total"] + full.get("added_models", 0)) / 3600
+    assert f"about {'two' if round(hours) == 2 else round(hours)} hours" in costs
+
+
+def test_the_readme_says_when_the_quick_record_is_older_than_the_book():
+    record = json.loads((ROOT / "measurements" / "build_times.json").read_text())
+    pages = [line for line in (ROOT / "profiles" / "pages.txt").read_text().splitlines() if line and line[0] != "#"]
+    older = set(record["quick"]["cold"]) != set(pages)
+    assert ("recorded before the latest pages and models were added" in re.sub(r"\s+", " ", README)) == older
