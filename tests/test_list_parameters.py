@@ -71,6 +71,6 @@ def test_text_that_is_no_list_is_named():
     with pytest.raises(TypeError, match=r"image_paths must be a list, written as YAML such as \[\], got the text "
                                         r"'digit.png'"):
         read_list_texts(declared_parameters(nb), ns)
-    ns = _namespace(nb, "latents", "[16, 128")
-    with pytest.raises(ValueError, match="latents must be a list"):
+    ns = _namespace(nb, "mlp_latents", "[16, 128")
+    with pytest.raises(ValueError, match="mlp_latents must be a list"):
         read_list_texts(declared_parameters(nb), ns)

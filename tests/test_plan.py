@@ -162,7 +162,7 @@ def test_one_model_per_device_at_a_time(data, tmp_path):
 
 
 def test_a_local_run_is_the_training_itself(data, tmp_path):
-    run_plan(plan([Job(TINY, (0,))], tmp_path, data))
+    run_plan(plan([Job(TINY, (0,))], tmp_path, data), LocalExecutor(["cpu"]))
     stored_weights = torch.load(plan([Job(TINY)], tmp_path, data).path(Job(TINY)), weights_only=True)["snapshots"]
     direct = train(TINY, data, (0,), "cpu").snapshots
     assert sorted(stored_weights) == [0, 1]

@@ -17,6 +17,7 @@ import torch
 from aelib.config import TrainConfig, as_list, check_int_list, check_optional_size
 from aelib.data import Dataset, to_float
 from aelib.book.results import write_results
+from aelib.jobs.local import default_executor
 from aelib.jobs.plan import Job, plan, run_plan
 from aelib.runs import cache_key, cached_run, run_path
 from aelib.train import Run
@@ -70,7 +71,8 @@ class Section:
         jobs = self.jobs if jobs is None else jobs
         missing = [j for j in jobs if not run_path(self.cache_dir, j.config, self.data.sha256).exists()]
         if len(missing) > 1 and self.device.type == "cpu":
-            run_plan(plan(missing, self.cache_dir, self.data))  # then each is read from the store below
+            todo = plan(missing, self.cache_dir, self.data)
+            run_plan(todo, default_executor(len(todo.todo)))  # then each is read from the store below
         for job in jobs:
             self.runs[job.config] = cached_run(job.config, self.data, self.cache_dir, job.snapshots, self.device)
         self._ledger(jobs)

@@ -67,3 +67,15 @@ def how_text(how: dict) -> str:
     if how.get("memory_format") == "channels_last":
         parts.append("channels-last")
     return ", ".join(parts)
+
+
+def models_table(models: list[dict]):
+    """One row per model a page used, in columns a reader can scan within the page's width:
+    the page, the model, the recipe's distinguishing values, how it trained, its key's start."""
+    import pandas as pd
+    rows = [{"page": m["section"], "model": f"{m['config']['model']}-{m['config']['latent']}",
+             "epochs": m["config"]["epochs"], "learning rate": f"{m['config']['lr']:g}", "seed": m["config"]["seed"],
+             "training images": f"{m['config']['train_size']:,}" if m["config"].get("train_size") else "all",
+             "trained with": how_text(m["how"]), "cache key": m["cache_key"][:12]} for m in models]
+    return pd.DataFrame(rows, columns=["page", "model", "epochs", "learning rate", "seed", "training images",
+                                       "trained with", "cache key"])

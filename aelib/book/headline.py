@@ -147,7 +147,7 @@ def _real_compression(r: dict) -> Row:
     """Ours nearest the target PSNR against the cheapest standard lossy file at that PSNR or above:
     two codecs compared at equal quality, or not at all."""
     from aelib.compress.curves import cheapest_at
-    from aelib.compress.real_prose import NAMES
+    from aelib.book.compression.real_prose import NAMES
     ours = r["near"].get("ours")
     theirs = ours and cheapest_at([p for p in r["points"] if not p["lossless"] and not p["codec"].startswith("ours")],
                                   ours["psnr"])

@@ -134,14 +134,11 @@ class Executor(Protocol):
         """Train plan.todo; yield (index, run or the exception it raised) as each one finishes."""
 
 
-def run_plan(plan: Plan, executor: Executor | None = None, out=None) -> list[Path]:
-    """Train plan.todo on `executor` (default: LocalExecutor), storing each run atomically as it
-    arrives; progress goes to `out` (None: silent, as inside a notebook). Returns the files
-    written. If any training fails, the others still finish and are stored, then TrainingError
-    names every failed config."""
-    if executor is None:
-        from aelib.jobs.local import default_executor
-        executor = default_executor(len(plan.todo))
+def run_plan(plan: Plan, executor: Executor, out=None) -> list[Path]:
+    """Train plan.todo on `executor` (aelib.jobs.local.default_executor fits one to the machine),
+    storing each run atomically as it arrives; progress goes to `out` (None: silent, as inside a
+    notebook). Returns the files written. If any training fails, the others still finish and
+    are stored, then TrainingError names every failed config."""
     progress = Progress(plan, out, slots=executor.slots)
     written, failed = [], []
     try:

@@ -6,12 +6,8 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import fields
-from typing import TYPE_CHECKING
 
 from aelib.config import TrainConfig
-
-if TYPE_CHECKING:
-    from aelib.jobs.plan import Plan
 
 
 def describe(cfg: TrainConfig) -> str:
@@ -33,11 +29,11 @@ def clock(seconds: float) -> str:
 
 
 class Progress:
-    """One bar over the whole plan, weighted by the estimates, with each running model's epochs
+    """One bar over the whole plan (an aelib.jobs.plan.Plan), weighted by the estimates, with each running model's epochs
     and an ETA calibrated by the progress so far. On a terminal it redraws one line with \\r;
     elsewhere (a log, CI) it writes one line per finished model. Safe to call from any thread."""
 
-    def __init__(self, plan: Plan, out=None, slots: int = 1, tty: bool | None = None,
+    def __init__(self, plan, out=None, slots: int = 1, tty: bool | None = None,
                  clock_fn: Callable[[], float] = time.monotonic):
         self.plan, self.out, self.slots, self.now = plan, out, slots, clock_fn
         self.tty = tty if tty is not None else bool(out is not None and getattr(out, "isatty", lambda: False)())
