@@ -56,6 +56,11 @@ def _tagged(tmp):
     return found
 
 
+def _workers(tmp):
+    """The training worker processes a page started (aelib.jobs.local: spawned by multiprocessing)."""
+    return [p for p in _tagged(tmp) if "multiprocessing" in " ".join(p.cmdline())]
+
+
 def _kernels(tmp):
     return [p for p in _tagged(tmp) if "ipykernel_launcher" in " ".join(p.cmdline())]
 
@@ -108,12 +113,13 @@ def test_killed_book_build_reruns_to_one_good_cache_entry(mnist, cache_dir, tmp_
 
     proc = _start_book(tmp_path, cache)
     deadline = time.monotonic() + 300
-    while not (runs.exists() and list(runs.glob("*.pt.lock"))):  # cached_run locks, then trains
+    # the page trains its three models as one planned job in worker processes (one alone would lock, then train)
+    while not (runs.exists() and list(runs.glob("*.pt.lock"))) and not _workers(tmp_path):
         assert proc.poll() is None, (tmp_path / "book.log").read_text()[-3000:]
         assert time.monotonic() < deadline, "training never started"
         time.sleep(0.05)
-    time.sleep(0.5)  # into the first epochs
-    kernels = _kernels(tmp_path)
+    time.sleep(2.0)  # into the first epochs
+    kernels, workers = _kernels(tmp_path), _workers(tmp_path)
     assert len(kernels) == 1 and proc.poll() is None
     assert not run_path(cache, CFG, mnist.sha256).exists(), "trained before the kill: raise EPOCHS or TRAIN_SIZE"
     os.killpg(proc.pid, signal.SIGKILL)
@@ -121,10 +127,12 @@ def test_killed_book_build_reruns_to_one_good_cache_entry(mnist, cache_dir, tmp_
         os.killpg(os.getpgid(kernels[0].pid), signal.SIGKILL)
     proc.wait()
     assert _gone(kernels, timeout=20), "the kernel outlived the killed build"
+    assert _gone(workers, timeout=20), ("a training worker outlived its kernel",
+                                        [(p.pid, p.ppid(), p.cmdline()[-1][:80]) for p in workers if p.is_running()])
     assert not results.exists()  # killed before the page finished
 
     assert _good_entries(runs, mnist) == []  # killed mid-training: nothing stored under a final name
-    stray = [p for p in runs.iterdir() if p.name.endswith(".tmp")]
+    stray = [p for p in runs.iterdir() if p.name.endswith(".tmp")] if runs.exists() else []  # workers store nothing
     assert not stray, stray
 
     again = _start_book(tmp_path, cache)

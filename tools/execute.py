@@ -137,10 +137,11 @@ def execute_all(stems: list[str], profile: str, out: Path, overrides: dict, cach
     the same untrained model wait for each other at its lock), then the pages that read their
     results, one after another. Returns each page's seconds, in `stems` order."""
     from concurrent.futures import ThreadPoolExecutor
-    if jobs > 1:  # the kernels share the cores out (a kernel inherits this environment); a user's setting stays
-        os.environ.setdefault("OMP_NUM_THREADS", str(max((os.cpu_count() or 1) // jobs, 1)))
     pos = {stem: f"{i}/{len(stems)}" for i, stem in enumerate(stems, 1)}
     sections = [s for s in stems if s not in READERS]
+    at_once = min(jobs, len(sections))
+    if at_once > 1:  # the kernels share the cores out (a kernel inherits this environment); a user's setting stays
+        os.environ.setdefault("OMP_NUM_THREADS", str(max((os.cpu_count() or 1) // at_once, 1)))
     before = {p.stem: json.loads(p.read_text())["seconds"] for p in (out / "timings").glob("*.json")}
     sections.sort(key=lambda s: -before.get(s, 0.0))  # the slowest first, by this book's last execution
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import multiprocessing as mp
+import os
 import queue
 import signal
 import threading
@@ -99,12 +100,14 @@ def _guarded(job: Job, datasets: dict, device: str, i: int, on_epoch: OnEpoch, a
 _worker: dict = {}  # inside a worker process: its datasets and the queue its progress goes to
 
 
-def _init(threads: int, datasets: dict, events, at_once: int) -> None:
+def _init(threads: int, datasets: dict, events, at_once: int, parent: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: it stops the workers
     try:  # die with the parent, even when it is killed (no orphan trains on for nothing)
         ctypes.CDLL(ctypes.util.find_library("c")).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
     except (OSError, AttributeError):
         pass
+    if os.getppid() != parent:  # the parent died while this worker started, before the signal was asked for
+        os._exit(1)
     prepare(threads)
     _worker.update(datasets=datasets, events=events, at_once=at_once)
 
@@ -140,7 +143,8 @@ class ProcessExecutor:
             ctx = mp.get_context("spawn")
             self._events = ctx.Queue()
             self._pool = ProcessPoolExecutor(self.workers, mp_context=ctx, initializer=_init,
-                                             initargs=(self.threads, plan.datasets, self._events, self.workers))
+                                             initargs=(self.threads, plan.datasets, self._events, self.workers,
+                                                       os.getpid()))
         return self._pool
 
     def measure(self, plan: Plan) -> dict:
