@@ -78,10 +78,8 @@ def speed(key: TrainConfig, images_u8: torch.Tensor, device: str = "cpu", budget
     """(seconds of one training step, seconds of validation per image) of `key`'s model on
     `device`, each the fastest of the repeats that fit in `budget` seconds."""
     from aelib.models import build_model
-    from aelib.train import EVAL_BATCH, _optimizer, _val_loss
-    model = build_model(key).to(device)
-    if torch.device(device).type == "cpu" and getattr(model, "channels_last", False):
-        model = model.to(memory_format=torch.channels_last)  # as aelib.train.train runs it
+    from aelib.train import EVAL_BATCH, _optimizer, _val_loss, memory_layout
+    model, _ = memory_layout(build_model(key).to(device), torch.device(device))  # as aelib.train.train runs it
     opt, schedule = _optimizer(model, key, 10_000)
     x = images_u8[:key.batch_size].to(device)
     order = torch.arange(len(x), device=device)

@@ -63,7 +63,7 @@ class LocalExecutor:
     def measure(self, plan: Plan) -> dict:
         from aelib.jobs.estimate import measure
         prepare(self.threads)
-        return measure(plan.speed_keys(), _images(plan), self.devices[0])
+        return measure(plan.speed_keys(), _timing_images(plan.datasets), self.devices[0])
 
     def run(self, plan: Plan, on_epoch: OnEpoch) -> Iterator[tuple[int, Run | Exception]]:
         prepare(self.threads)
@@ -82,9 +82,9 @@ class LocalExecutor:
             pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _images(plan: Plan) -> torch.Tensor:
+def _timing_images(datasets: dict) -> torch.Tensor:
     """A few training images for timing steps (the first dataset's; the speed is the same)."""
-    return next(iter(plan.datasets.values())).train_images[:2048]
+    return next(iter(datasets.values())).train_images[:2048]
 
 
 def _guarded(job: Job, datasets: dict, device: str, i: int, on_epoch: OnEpoch, at_once: int) -> Run | Exception:
@@ -119,8 +119,7 @@ def _work(i: int, job: Job) -> Run | Exception:
 
 def _measure(keys: list) -> dict:
     from aelib.jobs.estimate import measure
-    data = next(iter(_worker["datasets"].values()))
-    return measure(keys, data.train_images[:2048])
+    return measure(keys, _timing_images(_worker["datasets"]))
 
 
 class ProcessExecutor:
