@@ -23,6 +23,7 @@ import torch
 from aelib.jobs.plan import Job, OnEpoch, Plan
 from aelib.jobs.worker import prepare, train_job
 from aelib.runtime import usable_cores
+from aelib.store import as_store
 from aelib.train import Run
 
 _PR_SET_PDEATHSIG = 1  # prctl option (linux/prctl.h): a signal to receive when the parent dies
@@ -69,7 +70,10 @@ class LocalExecutor:
         prepare(self.threads)
         if self.slots == 1:
             for i in range(len(plan.todo)):
-                yield i, _guarded(plan.todo[i], plan.datasets, self.devices[0], i, on_epoch, 1)
+                # held while it trains, as a lone training holds it: a page training the same run waits
+                with as_store(plan.cache_dir).locked(plan.path(plan.todo[i])):
+                    result = _guarded(plan.todo[i], plan.datasets, self.devices[0], i, on_epoch, 1)
+                yield i, result  # released first: run_plan takes it again to store the run
             return
         mine, devices = threading.local(), iter(self.devices)  # each pool thread keeps one device for life
         pool = ThreadPoolExecutor(self.slots, "aelib-train", initializer=lambda: setattr(mine, "device", next(devices)))
