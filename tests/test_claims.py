@@ -29,6 +29,14 @@ def test_epoch_time(seconds, outcome):
     assert "epoch" in v.evidence and "(s)" not in v.evidence
 
 
+def test_epoch_time_beside_other_trainings_cannot_tell():
+    steady = [9.0, 2.0, 2.1, 1.9, 2.0, 2.05, 1.95]  # holds when trained alone
+    v = claims.epoch_time(steady, at_once=2)
+    assert v.outcome == CANNOT and "beside 1 other training that shared its cores" in v.evidence
+    assert "median epoch takes 2.00 s" in v.evidence  # the measurement is kept
+    assert claims.epoch_time(steady, at_once=1).outcome == HOLDS
+
+
 def test_seed_margin_is_a_prediction_interval_with_its_origin():
     margin, text = claims.seed_margin([0.030, 0.031], [0.040, 0.041])
     # pooled sd 0.001 / sqrt(2), t(2) = 4.303, times sqrt(2): 4.3 times the seed range of 0.001

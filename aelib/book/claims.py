@@ -96,7 +96,8 @@ def _join(items) -> str:
 
 # --- section 1: epochs ------------------------------------------------------------------------------
 
-def epoch_time(seconds: list[float], trend_limit: float = 0.15, spread_limit: float = 0.25) -> Verdict:
+def epoch_time(seconds: list[float], trend_limit: float = 0.15, spread_limit: float = 0.25,
+               at_once: int = 1) -> Verdict:
     """The report: every epoch takes the same time, so training time grows linearly with the epochs.
 
     Judged on the per-epoch times after the first (the first also pays one-off start-up costs,
@@ -117,6 +118,10 @@ def epoch_time(seconds: list[float], trend_limit: float = 0.15, spread_limit: fl
     evidence = (f"after the first epoch ({seconds[0]:.2f} s, start-up included), the median epoch takes {med:.2f} s, "
                 f"the second half's median differs from the first half's by {trend:+.0%}, and the middle half of "
                 f"the epochs lies within {spread:.0%} of the median")
+    if at_once > 1:
+        return Verdict(claim, CANNOT, f"this run trained beside {at_once - 1} other training"
+                                      f"{'s' * (at_once > 2)} that shared its cores, so its epoch times cannot test "
+                                      f"the claim (re-execute the page alone to test it); measured here, {evidence}")
     if abs(trend) > trend_limit:
         return Verdict(claim, FAILS, evidence)
     return Verdict(claim, HOLDS if spread <= spread_limit else PARTLY, evidence)
