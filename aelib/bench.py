@@ -27,7 +27,7 @@ from torch.utils.data import DataLoader, Dataset
 
 from aelib.config import TrainConfig
 from aelib.data import load_dataset
-from aelib.models import build_model
+from aelib.zoo import build_model
 from aelib.train import train_epoch
 
 

@@ -4,8 +4,6 @@
 """
 from __future__ import annotations
 
-import importlib
-
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -121,19 +119,6 @@ class DeepAutoencoder(nn.Module):
     encode, decode, forward, loss = (MLPAutoencoder.encode, MLPAutoencoder.decode, MLPAutoencoder.forward,
                                      MLPAutoencoder.loss)
 
-
-# Where each model kind of TrainConfig.model lives. The rate-aware model belongs to the compression
-# story (aelib.compress.rate) and the noise-conditional denoiser to the denoising one
-# (aelib.denoise.conditional); both build on ConvAutoencoder, so they are named here, not imported.
-MODELS = {"mlp": "aelib.models:MLPAutoencoder", "conv": "aelib.models:ConvAutoencoder",
-          "deep": "aelib.models:DeepAutoencoder", "cond": "aelib.denoise.conditional:ConditionalDenoiser",
-          "rate": "aelib.compress.rate:RateAutoencoder"}
-
-
-def build_model(cfg: TrainConfig) -> nn.Module:
-    """A freshly initialised model for `cfg` (each class takes its settings from the config)."""
-    module, name = MODELS[cfg.model].split(":")
-    return getattr(importlib.import_module(module), name).from_config(cfg)
 
 
 def count_parameters(model: nn.Module) -> int:

@@ -83,3 +83,9 @@ def background_mean(clean: torch.Tensor, noisy: torch.Tensor) -> float:
     if not bool(background.any()):
         return math.nan
     return float((noisy.double() - clean.double())[background].mean())
+
+def with_noise_level(x: torch.Tensor, level: float | torch.Tensor) -> torch.Tensor:
+    """(N, 1, H, W) images -> (N, 2, H, W): the images and a channel holding each one's noise
+    factor (one number for all, or one per image) in every pixel."""
+    level = torch.as_tensor(level, dtype=x.dtype, device=x.device).reshape(-1, 1, 1, 1)
+    return torch.cat([x, level.expand(len(x), 1, *x.shape[2:])], dim=1)

@@ -16,8 +16,8 @@ from torch import nn
 
 from aelib.config import TrainConfig
 from aelib.data import Dataset, split
-from aelib.models import build_model
-from aelib.noise import add_noise
+from aelib.noise import add_noise, with_noise_level
+from aelib.zoo import build_model
 from aelib.runtime import pick_device
 
 EVAL_BATCH = 2048
@@ -81,12 +81,6 @@ def _noisy_input(x: torch.Tensor, noise: float, noise_range: bool, generator: to
     inp = add_noise(x, noise, generator, kind)
     return with_noise_level(inp, noise) if with_level else inp
 
-
-def with_noise_level(x: torch.Tensor, level: float | torch.Tensor) -> torch.Tensor:
-    """(N, 1, H, W) images -> (N, 2, H, W): the images and a channel holding each one's noise
-    factor (one number for all, or one per image) in every pixel."""
-    level = torch.as_tensor(level, dtype=x.dtype, device=x.device).reshape(-1, 1, 1, 1)
-    return torch.cat([x, level.expand(len(x), 1, *x.shape[2:])], dim=1)
 
 
 @torch.inference_mode()

@@ -3,7 +3,7 @@ import pytest
 
 from aelib import bench
 from aelib.config import TrainConfig
-from aelib.models import build_model
+from aelib.zoo import build_model
 
 
 @pytest.mark.slow

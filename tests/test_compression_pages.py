@@ -11,7 +11,7 @@ from aelib.book.sections import page_jobs
 from aelib.book.compression import ratio_page, real_page, real_prose
 from aelib.compress import curves, ratio
 from aelib.config import TrainConfig
-from aelib.models import build_model
+from aelib.zoo import build_model
 
 
 # --- 05_compression_ratio -------------------------------------------------------------------------

@@ -9,8 +9,10 @@ from aelib.config import TrainConfig
 from aelib.denoise import bench
 from aelib.book.denoising.claims import one_model_suffices
 from aelib.denoise.conditional import AtLevel, ConditionalDenoiser
-from aelib.models import build_model, update_digest
-from aelib.train import train, with_noise_level
+from aelib.models import update_digest
+from aelib.noise import with_noise_level
+from aelib.zoo import build_model
+from aelib.train import train
 
 
 def test_level_map_is_a_constant_second_channel():

@@ -8,7 +8,8 @@ from aelib.book import hinton2006 as hs
 from aelib.book.claims import CANNOT, FAILS, HOLDS, NOISE
 from aelib.book.sections import page_jobs
 from aelib.config import TrainConfig
-from aelib.models import DeepAutoencoder, build_model, count_parameters
+from aelib.models import DeepAutoencoder, count_parameters
+from aelib.zoo import build_model
 from aelib.train import _optimizer, train
 
 

@@ -2,7 +2,8 @@ import pytest
 import torch
 
 from aelib.config import TrainConfig
-from aelib.models import ConvAutoencoder, MLPAutoencoder, build_model, count_parameters
+from aelib.models import ConvAutoencoder, MLPAutoencoder, count_parameters
+from aelib.zoo import build_model
 
 
 @pytest.mark.parametrize("kind", ["mlp", "conv"])

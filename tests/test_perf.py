@@ -175,7 +175,7 @@ def test_figures():
 def test_training_efficiency_is_work_over_time_over_peak():
     from aelib.bench import train_flops_per_image
     from aelib.config import TrainConfig
-    from aelib.models import build_model
+    from aelib.zoo import build_model
     mlp = TrainConfig(latent=128, epochs=2, train_size=1000)
     conv = TrainConfig(model="conv", latent=16, epochs=1, train_size=500)
     build = {"full": {**QUICK, "cold_training": [{"config": mlp.to_dict(), "seconds": 4.0},

@@ -3,7 +3,7 @@ import pytest
 import torch
 
 from aelib.config import TrainConfig
-from aelib.models import build_model
+from aelib.zoo import build_model
 from aelib.compress.rate import FactorizedPrior, RateAutoencoder, bits_per_image
 from aelib.train import train
 

@@ -4,7 +4,8 @@ import torch
 from aelib.compress import ratio
 from aelib.book import report
 from aelib.config import TrainConfig
-from aelib.models import build_model, count_parameters
+from aelib.models import count_parameters
+from aelib.zoo import build_model
 
 
 def test_value_ratio_reproduces_the_reports_table():

@@ -15,7 +15,7 @@ from torch import nn
 
 from aelib.config import TrainConfig
 from aelib.models import ConvAutoencoder
-from aelib.train import with_noise_level
+from aelib.noise import with_noise_level
 
 
 class ConditionalDenoiser(ConvAutoencoder):

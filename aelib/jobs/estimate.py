@@ -37,7 +37,7 @@ def images(cfg: TrainConfig) -> tuple[int, int]:
 def flops_per_image(key: TrainConfig) -> tuple[float, float]:
     """(training, forward-only) FLOPs per image of `key`'s model."""
     from aelib.bench import forward_flops_per_image, train_flops_per_image
-    from aelib.models import build_model
+    from aelib.zoo import build_model
     model = build_model(key)
     return train_flops_per_image(model), forward_flops_per_image(model)
 
@@ -77,7 +77,7 @@ def _best_time(fn, budget: float) -> float:
 def speed(key: TrainConfig, images_u8: torch.Tensor, device: str = "cpu", budget: float = 0.2) -> tuple[float, float]:
     """(seconds of one training step, seconds of validation per image) of `key`'s model on
     `device`, each the fastest of the repeats that fit in `budget` seconds."""
-    from aelib.models import build_model
+    from aelib.zoo import build_model
     from aelib.train import EVAL_BATCH, _optimizer, _val_loss, memory_layout
     model, _ = memory_layout(build_model(key).to(device), torch.device(device))  # as aelib.train.train runs it
     opt, schedule = _optimizer(model, key, 10_000)
