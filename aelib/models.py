@@ -120,7 +120,6 @@ class DeepAutoencoder(nn.Module):
                                      MLPAutoencoder.loss)
 
 
-
 def count_parameters(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
 
