@@ -2,6 +2,7 @@
 (aelib.denoise.bench), its tables, the two pages' parameters (aelib.book.denoising.pages) and what they
 conclude (aelib.book.denoising.findings)."""
 import json
+import re
 from dataclasses import replace
 from types import SimpleNamespace
 
@@ -12,8 +13,11 @@ import torch
 from torch import nn
 
 from aelib import plots
+from aelib.book.common import recipe
+from aelib.book.page import declared_parameters, literal
 from aelib.book.results import plain
-from aelib.book.sections import page_jobs
+from aelib.book.sections import NOTEBOOKS, page_jobs
+from aelib.book.tables import model_name
 from aelib.config import TrainConfig
 from aelib.data import split, to_float
 from aelib.book.denoising import findings, pages, tables
@@ -169,15 +173,16 @@ def test_network_configs_take_every_size_from_the_parameters():
     base = TrainConfig(lr=1e-3, epochs=1)
     c = bench.network_configs(base, [0.1, 0.3], "gaussian", conv_latent=32, mlp_latent=20, channels=[8, 16],
                               dae_latent=256, dae_channels=[16, 32], training="range")
-    assert list(c) == ["dae-conv", "dae-mlp", "ae-conv", "ae-mlp", bench.CONTROL]
-    assert (c["ae-conv"][0.1].latent, c["ae-conv"][0.1].channels, c["ae-mlp"][0.3].latent) == (32, (8, 16), 20)
+    assert list(c) == ["dae-conv", "dae-mlp", bench.CLEAN_CONV, bench.CLEAN_MLP, bench.CONTROL]
+    conv, mlp = c[bench.CLEAN_CONV], c[bench.CLEAN_MLP]
+    assert (conv[0.1].latent, conv[0.1].channels, mlp[0.3].latent) == (32, (8, 16), 20)
     assert c["dae-mlp"][0.1].latent == 20 and c["dae-mlp"][0.1].train_noise == 0.3  # the MLPs share one code
     ctrl, dae = c[bench.CONTROL][0.1], c["dae-conv"][0.1]
     assert (ctrl.latent, ctrl.channels, ctrl.train_noise) == (256, (16, 32), 0.0)
     assert ctrl.replace(train_noise=dae.train_noise, noise_range=True) == dae  # differs in the training noise alone
     assert len(bench.distinct_configs(c)) == 5
     same = bench.network_configs(base, [0.1], "gaussian", 64, 128, [16, 32, 32], 64, [16, 32, 32])
-    assert bench.CONTROL not in same  # ae-conv already is the control
+    assert bench.CONTROL not in same  # the report's convolutional model already is the control
 
 
 def test_networks_build_one_model_per_distinct_config():
@@ -191,15 +196,15 @@ def test_networks_build_one_model_per_distinct_config():
 
     base = TrainConfig(model="mlp", latent=8, hidden=16, epochs=1)
     configs = {"dae-mlp": bench.dae_configs(base, [0.1, 0.3], "gaussian", "fixed", 0.2),
-               "ae-mlp": dict.fromkeys([0.1, 0.3], base)}
+               "mlp-8": dict.fromkeys([0.1, 0.3], base)}
     runs = {cfg: FakeRun() for cfg in bench.distinct_configs(configs)}
     nets = bench.networks(configs, runs)
-    assert nets["dae-mlp"][0.1] is nets["dae-mlp"][0.3] and nets["ae-mlp"][0.1] is not nets["dae-mlp"][0.1]
+    assert nets["dae-mlp"][0.1] is nets["dae-mlp"][0.3] and nets["mlp-8"][0.1] is not nets["dae-mlp"][0.1]
     assert [r.calls for r in runs.values()] == [1, 1]
     described = bench.describe_configs(configs, "0" * 64)
     assert described["dae-mlp"]["config_by_noise"] == {"0.1": 0, "0.3": 0}
     assert described["dae-mlp"]["configs"][0]["train_noise"] == 0.2
-    assert len(described["ae-mlp"]["cache_keys"][0]) == 64
+    assert len(described["mlp-8"]["cache_keys"][0]) == 64
 
 
 def test_check_count():
@@ -225,7 +230,7 @@ class _Blur(nn.Module):
 
 @pytest.fixture(scope="module")
 def small(mnist):
-    nets = {"dae-conv": _Blur(), "ae-conv": _Blur(0.9), bench.CONTROL: _Blur(0.95)}
+    nets = {"dae-conv": _Blur(), "conv-64": _Blur(0.9), "conv-512": _Blur(0.95)}  # as the page names them
     return evaluate(nets, {"gaussian": {0.2: 0.5, 0.5: 0.9}, "median": {0.2: 3, 0.5: 5},
                            "bm3d": {0.2: 0.12, 0.5: 0.34}}, _digits(mnist, 12), [0.2, 0.5], seed=0, slow_subset=4, keep=3)
 
@@ -247,14 +252,14 @@ def test_versus_classical_pairs_each_method_on_the_images_it_shares(small):
         assert {c["name"] for c in r["comparisons"]} == {"gaussian", "median", "bm3d"}
     with pytest.raises(ValueError, match="need 'dae-mlp'"):
         bench.versus_classical(small, "dae-mlp")
-    g = bench.gains(small, "dae-conv", "ae-conv")
+    g = bench.gains(small, "dae-conv", "conv-64")
     assert g["n_images"] == 12 and g["gain"][0] == pytest.approx(
-        float((small.outputs["dae-conv"][0.2].psnr - small.outputs["ae-conv"][0.2].psnr).mean()))
+        float((small.outputs["dae-conv"][0.2].psnr - small.outputs["conv-64"][0.2].psnr).mean()))
 
 
 def test_tables_show_the_scores(small):
     t = tables.scores_table(small, "psnr")
-    assert list(t.index) == ["noisy input", "dae-conv", "ae-conv", bench.CONTROL, "gaussian", "median", "bm3d"]
+    assert list(t.index) == ["noisy input", "dae-conv", "conv-64", "conv-512", "gaussian", "median", "bm3d"]
     s = small.scores("median")
     assert t.loc["median", "f = 0.5"] == f"{s.psnr[1]:.2f} ± {s.psnr_ci[1]:.2f}"
     assert t.loc["bm3d", "images"] == "4" and t.loc["median", "images"] == "12"
@@ -263,11 +268,11 @@ def test_tables_show_the_scores(small):
     tuned = {"median": {"param": "size", "values": {0.2: 3, 0.5: 5}, "n_images": 30}}
     tt = tables.tuned_table(tuned)
     assert tt.loc["median (size)", "f = 0.5"] == "5" and tt.loc["median (size)", "validation images"] == "30"
-    b = findings.bands(small, {"dae-conv": ["dae-conv"], "ae-conv": ["ae-conv", bench.CONTROL]})
-    bt = tables.bands_table(small, ["dae-conv", "ae-conv"], b)
-    lo, hi = b["psnr"]["ae-conv"]["lo"][0], b["psnr"]["ae-conv"]["hi"][0]
-    assert bt.loc[("PSNR (dB)", "0.2"), "ae-conv"] == f"{small.scores('ae-conv').psnr[0]:.2f} [{lo:.2f}, {hi:.2f}]"
-    assert list(bt.columns) == ["noisy input", "dae-conv", "ae-conv"] and bt.loc[("noise gain", "0.2"), "noisy input"] == "–"
+    b = findings.bands(small, {"dae-conv": ["dae-conv"], "conv-64": ["conv-64", "conv-512"]})
+    bt = tables.bands_table(small, ["dae-conv", "conv-64"], b)
+    lo, hi = b["psnr"]["conv-64"]["lo"][0], b["psnr"]["conv-64"]["hi"][0]
+    assert bt.loc[("PSNR (dB)", "0.2"), "conv-64"] == f"{small.scores('conv-64').psnr[0]:.2f} [{lo:.2f}, {hi:.2f}]"
+    assert list(bt.columns) == ["noisy input", "dae-conv", "conv-64"] and bt.loc[("noise gain", "0.2"), "noisy input"] == "–"
 
 
 def test_benchmark_figures_draw_the_scores(small):
@@ -287,8 +292,8 @@ def test_benchmark_figures_draw_the_scores(small):
 # ---- bands and prose ------------------------------------------------------------------------------
 
 def test_bands_span_the_seeds_and_the_intervals(small):
-    b = findings.bands(small, {"conv": ["dae-conv", "ae-conv"]})["psnr"]["conv"]
-    a, c = small.scores("dae-conv"), small.scores("ae-conv")
+    b = findings.bands(small, {"conv": ["dae-conv", "conv-64"]})["psnr"]["conv"]
+    a, c = small.scores("dae-conv"), small.scores("conv-64")
     assert b["value"] == a.psnr  # the first name: the page's seed
     assert b["lo"][1] == pytest.approx(min(a.psnr[1] - a.psnr_ci[1], c.psnr[1] - c.psnr_ci[1]))
     assert b["hi"][1] == pytest.approx(max(a.psnr[1] + a.psnr_ci[1], c.psnr[1] + c.psnr_ci[1]))
@@ -296,20 +301,27 @@ def test_bands_span_the_seeds_and_the_intervals(small):
     assert all(lo < v < hi for v, lo, hi in zip(gain["value"], gain["lo"], gain["hi"]))
 
 
+def _bench_params(**changes) -> dict:
+    """07b's checked parameters: the notebook's defaults with `changes` on top."""
+    declared = declared_parameters(NOTEBOOKS / f"{pages.BENCH}.ipynb")
+    return pages.bench_params({**{n: literal(d["default"]) for n, d in declared.items()}, **changes})
+
+
 def _glue(small, kind="gaussian", median_best=True, control=True):
     """The benchmark page's glued values on a copy of `small`, steered into one branch: the median
-    filter made the best classical method at every factor or at none, with or without the control."""
+    filter made the best classical method at every factor or at none, with or without the control
+    (the notebook's defaults: conv-64 and the control conv-512; without it, a code of 64 for both)."""
     result = small
     if not control:
-        result = evaluate({"dae-conv": _Blur(), "ae-conv": _Blur(0.9)},
+        result = evaluate({"dae-conv": _Blur(), "conv-64": _Blur(0.9)},
                           {"gaussian": {0.2: 0.5, 0.5: 0.9}, "median": {0.2: 3, 0.5: 5}},
                           small.clean_examples, [0.2, 0.5], seed=0, keep=3)
         result.outputs["bm3d"], result.tuned["bm3d"] = result.outputs["median"], ("sigma_psd", [0.1, 0.2])
     shift = 50.0 if median_best else -50.0
     median = {f: replace(d, psnr=d.psnr + shift) for f, d in result.outputs["median"].items()}
     result = replace(result, kind=kind, outputs={**result.outputs, "median": median})
-    p = {"dae_latent": 512, "conv_latent": 64, "mlp_latent": 128, "dae_training": "each", "dae_noise": 0.3,
-         "n_val": 300, "n_val_slow": 10, "channels": (16, 32, 32), "dae_channels": (16, 32, 32), "variant_epochs": 10}
+    p = _bench_params(**({} if control else {"dae_latent": 64}))
+    assert (p["conv_latent"], p["dae_training"]) == (64, "each")
     tuned = {"median": {"values": {0.2: 3, 0.5: 5}}}
     return findings.bench_glue(result, p, tuned, [0.05, 0.2], findings.bench_verdicts(result, p))
 
@@ -338,8 +350,69 @@ def test_benchmark_prose_reads_for_every_branch(small, kind, median_best):
 
 def test_benchmark_prose_without_a_separate_control(small):
     g = _glue(small, control=False)
+    assert g["control_text"].startswith("conv-64 already has the denoising model's code of 64")
     assert "is itself the control" in g["control_text"]
     assert "already built like the denoising one" in g["noisy_training_evidence"]
+
+
+ROLE_KEY = re.compile(r"\bae-(conv|mlp)")  # bench's role keys (ae-conv, ae-mlp, ae-conv-dae-code); not dae-conv
+
+
+def test_the_benchmark_shows_each_clean_model_under_its_page_07_name(mnist):
+    """One name per model across the book: 07b's tables, figures, prose and JSON show the
+    clean-trained models as 07_denoising names them (model_name: kind and code size), never by
+    bench's role keys, and those names follow the parameters."""
+    p = _bench_params(conv_latent=16, mlp_latent=24, channels=[8, 16], dae_latent=32, dae_channels=[8, 16],
+                      noise_factors=[0.2, 0.5], dae_training="range", variants=False, n_val=20, n_val_slow=1)
+    conv = recipe(p, model="conv", latent=16, channels=(8, 16))
+    mlp, control = recipe(p, model="mlp", latent=24), conv.replace(latent=32)
+    configs = pages.bench_configs(p)
+    assert list(configs) == ["dae-conv", "dae-mlp", "conv-16", "mlp-24", "conv-32"]
+    assert (model_name(conv), model_name(mlp), model_name(control)) == ("conv-16", "mlp-24", "conv-32")
+    for cfg in (conv, mlp, control):
+        assert set(configs[model_name(cfg)].values()) == {cfg}
+    report = pages.report_configs({**p, "spread_seeds": []})  # page 07, same parameters: same names, same models
+    assert all(set(configs[name].values()) == {cfg} for name, cfg in report.items())
+
+    nets = {name: _Blur(0.8 + i / 20) for i, name in enumerate(configs)}
+    tuned = {"gaussian": {"param": "sigma", "values": {0.2: 0.5, 0.5: 0.9}, "n_images": 20},
+             "bm3d": {"param": "sigma_psd", "values": {0.2: 0.12, 0.5: 0.34}, "n_images": 1}}
+    result = evaluate(nets, {n: t["values"] for n, t in tuned.items()}, _digits(mnist, 8), p["noise_factors"],
+                      seed=0, slow_subset=2, keep=2)
+    verdicts = findings.bench_verdicts(result, p)
+    glue = findings.bench_glue(result, p, tuned, [0.05, 0.2], verdicts)
+    section = SimpleNamespace(data=SimpleNamespace(name="mnist", sha256="0" * 64))
+    results = findings.bench_results(section, result, p, configs, tuned, [0.05, 0.2], verdicts)
+    names = ["noisy input", *result.methods]
+    curves = plots.curves_ci({"PSNR (dB)": {n: (result.scores(n).psnr, result.scores(n).psnr_ci) for n in names}},
+                             "noise factor", result.noise, dashed=classical.DENOISERS, reference="noisy input")
+    times = plots.seconds_per_image({n: result.scores(n).seconds_per_image for n in result.methods},
+                                    {n: result.scores(n).n_images for n in result.methods})
+    grid = plots.image_blocks([[result.examples(f)[r] for f in result.noise] for r in ["noisy", *result.methods]],
+                              ["noisy", *result.methods], [f"f = {f:g}" for f in result.noise])
+    figure_text = [t.get_text() for fig in (curves, times, grid) for t in fig.findobj(plt.Text)]
+    plt.close("all")
+    shown = [*tables.scores_table(result, "psnr").index, *tables.scores_table(result, "ssim").index,
+             *figure_text, *(str(v) for v in glue.values()), json.dumps(plain(results))]
+    assert not [t for t in shown if ROLE_KEY.search(t)]
+    assert {"conv-16", "mlp-24", "conv-32"} <= set(figure_text)  # every figure's legend or labels name them
+    assert (glue["conv_name"], glue["mlp_name"], glue["control_name"]) == ("conv-16", "mlp-24", "conv-32")
+    assert glue["control_text"].startswith("conv-32 is the control")
+    assert results["clean_models"] == {"conv": "conv-16", "mlp": "mlp-24", "control": "conv-32"}
+    assert results["equal_code"]["control"] == "conv-32" and set(results["networks"]) == set(configs)
+
+
+def test_the_control_is_named_by_its_widths_where_its_code_is_the_report_models():
+    names = pages.bench_names(_bench_params(conv_latent=64, dae_latent=64, dae_channels=[8, 16]))
+    assert names == {bench.CLEAN_CONV: "conv-64", bench.CLEAN_MLP: "mlp-128", bench.CONTROL: "conv-64 (widths 8, 16)"}
+    assert bench.CONTROL not in pages.bench_names(_bench_params(dae_latent=64))  # built alike: no control
+
+
+def test_the_benchmark_notebook_names_no_role_key():
+    import nbformat
+    nb = nbformat.read(NOTEBOOKS / f"{pages.BENCH}.ipynb", as_version=4)
+    assert not [c.id for c in nb.cells if ROLE_KEY.search(c.source)]
+    assert "{glue:text}`conv_name`" in nb.cells[0].source and "{glue:text}`mlp_name`" in nb.cells[0].source
 
 
 class _Flat(nn.Module):  # a model that did not learn: the same grey image whatever the input

@@ -7,10 +7,12 @@ Networks (each name -> {noise factor: TrainConfig}):
 - `dae-conv-blind`, `dae-conv-cond` (with `variants`): the convolutional one trained once across
   the factors, blind or told the noise level (aelib.denoise.conditional), for `variant_epochs`,
   beside `dae-conv`, which is trained the page's way (`dae_training`);
-- `ae-conv`, `ae-mlp`: the report's models, trained on clean digits;
-- `ae-conv-dae-code`: the clean-trained convolutional model with the denoising one's code size and
+- `CLEAN_CONV`, `CLEAN_MLP`: the report's models, trained on clean digits;
+- `CONTROL`: the clean-trained convolutional model with the denoising one's code size and
   widths, the control that separates "trained on noise" from "a larger code" (absent when
-  `ae-conv` already has that code and those widths).
+  the report's convolutional model already has that code and those widths).
+These three keys name roles, not models: the book shows each under its model's own name (its
+kind and code size, as everywhere in the book).
 Classical methods are tuned on the validation split only (`tune_classical`); the evaluation
 itself is `aelib.denoise.evaluate.evaluate`.
 """
@@ -32,7 +34,7 @@ from aelib.train import Run
 
 DAE_TRAINING = ("each", "range", "conditional", "fixed")
 VARIANTS = {"range": "dae-conv-blind", "conditional": "dae-conv-cond"}  # the one-model trainings shown beside dae-conv
-CONTROL = "ae-conv-dae-code"
+CLEAN_CONV, CLEAN_MLP, CONTROL = "ae-conv", "ae-mlp", "ae-conv-dae-code"  # roles; see the docstring
 
 
 def check_count(name: str, value, hi: int) -> int:
@@ -88,8 +90,8 @@ def network_configs(base: TrainConfig, factors: Sequence[float], kind: str, conv
     mlp = base.replace(model="mlp", latent=mlp_latent)
     configs = {"dae-conv": dae_configs(dae_conv, factors, kind, training, dae_noise),
                "dae-mlp": dae_configs(mlp, factors, kind, training, dae_noise),
-               "ae-conv": dict.fromkeys(factors, conv),
-               "ae-mlp": dict.fromkeys(factors, mlp)}
+               CLEAN_CONV: dict.fromkeys(factors, conv),
+               CLEAN_MLP: dict.fromkeys(factors, mlp)}
     if variant_epochs is not None:
         for how, name in VARIANTS.items():
             if how != training:

@@ -10,7 +10,7 @@ import torch
 from aelib.book.denoising import claims
 from aelib.book.common import Section
 from aelib.denoise import bench, classical
-from aelib.book.denoising.pages import ReportModels
+from aelib.book.denoising.pages import ReportModels, bench_names
 from aelib.denoise.scores import Evaluation
 from aelib.noise import background_mean, noisy_copy
 
@@ -129,11 +129,19 @@ def report_results(s: Section, result: Evaluation, m: ReportModels, verdicts: Ma
 TARGET_DB, TARGET_FROM = 5.0, 0.3  # our engineering goal for the denoising autoencoder, not the report's
 
 
+def _control(names: Mapping[str, str]) -> tuple[str, str | None]:
+    """(the clean-trained model built like the denoising one, the report's convolutional model
+    where that is another one, else None), by the names the page shows (`pages.bench_names`)."""
+    if bench.CONTROL in names:
+        return names[bench.CONTROL], names[bench.CLEAN_CONV]
+    return names[bench.CLEAN_CONV], None
+
+
 def bench_verdicts(result: Evaluation, p: Mapping) -> dict[str, claims.Verdict]:
     rows = bench.versus_classical(result, "dae-conv")
-    control = bench.CONTROL if bench.CONTROL in result.outputs else "ae-conv"
+    control, report_conv = _control(bench_names(p))
     equal = bench.gains(result, "dae-conv", control)
-    code = bench.gains(result, bench.CONTROL, "ae-conv") if control == bench.CONTROL else None
+    code = bench.gains(result, control, report_conv) if report_conv else None
     return {"target": claims.denoising_target("dae-conv", result.noise, rows, TARGET_DB, TARGET_FROM),
             "noisy_training": claims.noisy_training_helps(
                 result.noise, equal["gain"], equal["ci"], None if code is None else code["gain"],
@@ -201,7 +209,8 @@ def bench_glue(result: Evaluation, p: Mapping, tuned: Mapping[str, dict], bias: 
                         f"method at {where(noise, [f for f, b in zip(noise, best) if b in BIAS_AWARE])}." if aware
                         else "; here none of the methods that handle it is the best classical method at any factor."))
         clip_text = "Salt-and-pepper noise needs no clipping: each hit pixel becomes exactly 0 or 1."
-    has_control = bench.CONTROL in result.outputs
+    names = bench_names(p)
+    control, report_conv = _control(names)
     variants = [n for n in bench.VARIANTS.values() if n in result.outputs]
     return {
         "kind_text": {"gaussian": "Gaussian, clipped to [0, 1] as on the report's page",
@@ -214,10 +223,11 @@ def bench_glue(result: Evaluation, p: Mapping, tuned: Mapping[str, dict], bias: 
                                              f"second input channel",
                               "fixed": f"one model for every factor, trained at f = {p['dae_noise']:g}"}[p["dae_training"]],
         "variants_text": _variants_text(variants, p["dae_training"]),
-        "control_text": (f"{bench.CONTROL} is the control: the convolutional model trained on clean digits with the "
+        "conv_name": names[bench.CLEAN_CONV], "mlp_name": names[bench.CLEAN_MLP], "control_name": control,
+        "control_text": (f"{control} is the control: the convolutional model trained on clean digits with the "
                          f"denoising model's code of {p['dae_latent']} and its widths, so that comparing it with "
-                         f"dae-conv isolates what training on noisy inputs does." if has_control else
-                         f"ae-conv already has the denoising model's code of {p['dae_latent']} and its widths, so it "
+                         f"dae-conv isolates what training on noisy inputs does." if report_conv else
+                         f"{control} already has the denoising model's code of {p['dae_latent']} and its widths, so it "
                          f"is itself the control at equal code size."),
         "n_val": f"{p['n_val']:,}", "n_val_slow": f"{p['n_val_slow']:,}", "n_subset": f"{result.n_subset:,}",
         "n_test": f"{result.n_test:,}", "conv_latent": p["conv_latent"], "mlp_latent": p["mlp_latent"],
@@ -300,11 +310,14 @@ def _lead(gains: Sequence[float], high: Sequence[float], n: int) -> str:
 
 
 def bench_results(s: Section, result: Evaluation, p: Mapping, configs, tuned, bias, verdicts) -> dict:
-    control = bench.CONTROL if bench.CONTROL in result.outputs else "ae-conv"
+    names = bench_names(p)
+    control, report_conv = _control(names)
     return {"dataset": s.data.name, **result.to_dict(), "tuning": tuned,
             "networks": bench.describe_configs(configs, s.data.sha256), "dae_training": p["dae_training"],
+            "clean_models": {"conv": names[bench.CLEAN_CONV], "mlp": names[bench.CLEAN_MLP],
+                             "control": names.get(bench.CONTROL)},
             "dae_noise": p["dae_noise"], "slow_methods": [n for n, d in classical.DENOISERS.items() if d.slow],
             "versus_classical": bench.versus_classical(result, "dae-conv"),
             "equal_code": {"control": control, **bench.gains(result, "dae-conv", control)},
-            "code_size": bench.gains(result, bench.CONTROL, "ae-conv") if control == bench.CONTROL else None,
+            "code_size": bench.gains(result, control, report_conv) if report_conv else None,
             "background_mean": list(bias), "verdicts": {k: v.to_dict() for k, v in verdicts.items()}}

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from torch import nn
 
 from aelib.book.common import Section, recipe
+from aelib.book.tables import model_name
 from aelib.config import MAX_LATENT, TrainConfig, as_list, check_float_list, check_int_list
 from aelib.denoise import bench
 from aelib.noise import check_noise_kind, check_seed
@@ -59,14 +60,14 @@ def report_params(p: dict) -> dict:
 
 def report_configs(p: dict) -> dict[str, TrainConfig]:
     """name -> config: the convolutional model and the MLP at the page's seed (named kind-code
-    size, as on the other pages), then at each spread seed (`-seed<n>` appended)."""
+    size by `model_name`, as on the other pages), then at each spread seed (`-seed<n>` appended)."""
     q = report_params(p)
     out = {}
     for s in [p["seed"], *q["spread_seeds"]]:
         tag = "" if s == p["seed"] else f"-seed{s}"
-        out[f"conv-{q['conv_latent']}{tag}"] = recipe(p, model="conv", latent=q["conv_latent"], channels=q["channels"],
-                                                      seed=s)
-        out[f"mlp-{q['mlp_latent']}{tag}"] = recipe(p, model="mlp", latent=q["mlp_latent"], seed=s)
+        for cfg in (recipe(p, model="conv", latent=q["conv_latent"], channels=q["channels"], seed=s),
+                    recipe(p, model="mlp", latent=q["mlp_latent"], seed=s)):
+            out[model_name(cfg) + tag] = cfg
     return out
 
 
@@ -112,12 +113,35 @@ def bench_params(p: dict) -> dict:
     return q
 
 
-def bench_configs(p: dict) -> dict[str, dict[float, TrainConfig]]:
-    """Every network of the benchmark, from this page's own parameters."""
+def _bench_roles(p: dict) -> dict[str, dict[float, TrainConfig]]:
+    """Every network of the benchmark, from this page's own parameters, under bench's role keys."""
     q = bench_params(p)
     return bench.network_configs(recipe(p), q["noise_factors"], q["noise_kind"], q["conv_latent"], q["mlp_latent"],
                                  q["channels"], q["dae_latent"], q["dae_channels"], p["dae_training"], q["dae_noise"],
                                  q["variant_epochs"] if p["variants"] else None)
+
+
+def bench_names(p: dict) -> dict[str, str]:
+    """{role: the name the page shows} for the models trained on clean digits: the names
+    07_denoising gives them (`model_name`, kind and code size: "conv-64", "mlp-128"), so that one
+    model has one name across the book and the name follows the parameters. The control (the
+    convolutional model built like the denoising one) is named the same way, with its widths
+    appended where they alone tell it from the report's convolutional model."""
+    roles = _bench_roles(p)
+    conv, mlp = (next(iter(roles[r].values())) for r in (bench.CLEAN_CONV, bench.CLEAN_MLP))
+    names = {bench.CLEAN_CONV: model_name(conv), bench.CLEAN_MLP: model_name(mlp)}
+    if bench.CONTROL in roles:
+        control = next(iter(roles[bench.CONTROL].values()))
+        names[bench.CONTROL] = model_name(control) + (
+            "" if control.latent != conv.latent else f" (widths {', '.join(map(str, control.channels))})")
+    return names
+
+
+def bench_configs(p: dict) -> dict[str, dict[float, TrainConfig]]:
+    """Every network of the benchmark, from this page's own parameters, each under the name the
+    page shows (`bench_names` for the clean-trained ones, bench's own for the others)."""
+    names = bench_names(p)
+    return {names.get(k, k): v for k, v in _bench_roles(p).items()}
 
 
 def bench_jobs(p: dict) -> list[Job]:
