@@ -84,6 +84,7 @@ def background_mean(clean: torch.Tensor, noisy: torch.Tensor) -> float:
         return math.nan
     return float((noisy.double() - clean.double())[background].mean())
 
+
 def with_noise_level(x: torch.Tensor, level: float | torch.Tensor) -> torch.Tensor:
     """(N, 1, H, W) images -> (N, 2, H, W): the images and a channel holding each one's noise
     factor (one number for all, or one per image) in every pixel."""

@@ -82,7 +82,6 @@ def _noisy_input(x: torch.Tensor, noise: float, noise_range: bool, generator: to
     return with_noise_level(inp, noise) if with_level else inp
 
 
-
 @torch.inference_mode()
 def _val_loss(model: nn.Module, val: torch.Tensor, noise: float, seed: int, kind: str,
               noise_range: bool = False) -> float:

@@ -127,7 +127,10 @@ def bench_names(p: dict) -> dict[str, str]:
     model has one name across the book and the name follows the parameters. The control (the
     convolutional model built like the denoising one) is named the same way, with its widths
     appended where they alone tell it from the report's convolutional model."""
-    roles = _bench_roles(p)
+    return _names(_bench_roles(p))
+
+
+def _names(roles: dict[str, dict[float, TrainConfig]]) -> dict[str, str]:
     conv, mlp = (next(iter(roles[r].values())) for r in (bench.CLEAN_CONV, bench.CLEAN_MLP))
     names = {bench.CLEAN_CONV: model_name(conv), bench.CLEAN_MLP: model_name(mlp)}
     if bench.CONTROL in roles:
@@ -140,8 +143,9 @@ def bench_names(p: dict) -> dict[str, str]:
 def bench_configs(p: dict) -> dict[str, dict[float, TrainConfig]]:
     """Every network of the benchmark, from this page's own parameters, each under the name the
     page shows (`bench_names` for the clean-trained ones, bench's own for the others)."""
-    names = bench_names(p)
-    return {names.get(k, k): v for k, v in _bench_roles(p).items()}
+    roles = _bench_roles(p)
+    names = _names(roles)
+    return {names.get(k, k): v for k, v in roles.items()}
 
 
 def bench_jobs(p: dict) -> list[Job]:
