@@ -39,9 +39,9 @@ $(STAMP): requirements.txt pyproject.toml package.json package-lock.json
 notebooks: $(STAMP) ## execute every notebook into book/ (JOBS=N section pages at a time; default one per core)
 	@$(BIN)/python tools/execute.py $(NOTEBOOKS) --profile $(PROFILE) --jobs $(JOBS)
 
-models: $(STAMP) ## train every model PROFILE's pages need: one per core here (WORKERS=, THREADS=), or on Dask (SCHEDULER=)
+models: $(STAMP) ## train every model PROFILE's pages need: one per core here (WORKERS=, THREADS=, STACK=), or on Dask (SCHEDULER=)
 	@$(BIN)/python tools/models.py --profile $(PROFILE) $(if $(SCHEDULER),--scheduler $(SCHEDULER)) \
-	  $(if $(WORKERS),--workers $(WORKERS)) $(if $(THREADS),--threads $(THREADS))
+	  $(if $(WORKERS),--workers $(WORKERS)) $(if $(THREADS),--threads $(THREADS)) $(if $(STACK),--stack $(STACK))
 
 $(NOTEBOOKS): $(STAMP)
 	@$(BIN)/python tools/execute.py $@ --profile $(PROFILE)

@@ -242,3 +242,34 @@ def test_the_executor_fits_the_machine():
     assert default_executor(10, workers=3, threads=2).describe() == "3 worker processes of 2 threads each"
     with pytest.raises(ValueError, match="workers and threads must be >= 1"):
         ProcessExecutor(0)
+
+
+def test_stackable_jobs_group_into_units_of_at_most_stack(data, tmp_path):
+    seeds = [Job(TINY.replace(seed=s)) for s in range(3)]
+    other = [Job(TINY.replace(latent=4)), Job(TINY.replace(model="deep", latent=4, hidden=16))]
+    todo = plan(seeds + other, tmp_path, data)
+    index = {j.config: i for i, j in enumerate(todo.todo)}
+    assert todo.units() == [(i,) for i in range(5)]
+    units = todo.units(stack=2)
+    assert sorted(i for u in units for i in u) == list(range(5)) and max(map(len, units)) == 2
+    assert sorted(len(u) for u in units) == [1, 1, 1, 2]
+    (pair,) = [u for u in units if len(u) == 2]
+    assert {todo.todo[i].config.seed for i in pair} <= {0, 1, 2} and index[other[1].config] not in pair
+    with pytest.raises(ValueError, match="stack must be >= 1"):
+        todo.units(0)
+
+
+def test_a_stacked_unit_stores_each_member_under_its_own_key(data, tmp_path):
+    cfgs = [TINY.replace(seed=s, lr=lr) for s, lr in [(0, 1e-4), (1, 1e-3), (2, 1e-4)]]
+    todo = plan([Job(c, (0,)) for c in cfgs], tmp_path, data)
+    ex = LocalExecutor(["cpu"], threads=1, stack=3)
+    assert ex.describe() == "on cpu, up to 3 models stacked as one"
+    assert len(run_plan(todo, ex)) == 3 and plan([Job(c, (0,)) for c in cfgs], tmp_path, data).todo == ()
+    for cfg in cfgs:
+        stored_run = torch.load(todo.path(Job(cfg)), weights_only=True)
+        assert stored_run["how"]["stacked"] == 3 and sorted(stored_run["snapshots"]) == [0, 1]
+        alone = one_thread_weights(cfg, data, (0,))
+        assert all(torch.equal(alone[0][k], stored_run["snapshots"][0][k]) for k in alone[0])
+        assert all(torch.allclose(alone[1][k], stored_run["snapshots"][1][k], atol=1e-5) for k in alone[1])
+    with pytest.raises(ValueError, match="stack must be a whole number >= 1"):
+        ProcessExecutor(2, stack=0)

@@ -60,3 +60,17 @@ def test_epoch_times_draws_each_epoch_and_the_references():
     ax = fig.axes[0]
     assert [round(p.get_height(), 2) for p in ax.patches] == [5.0, 2.0, 2.1, 1.9]
     assert [round(l.get_ydata()[0], 3) for l in ax.lines] == [2.0, round(191 / 30, 3)]  # median after the first
+
+
+@pytest.mark.parametrize("k, nrow", [(5, 5), (7, 3), (6, 2)])
+def test_grid_lays_images_out_as_torchvision_does_without_its_frame(k, nrow):
+    from torchvision.utils import make_grid
+    images = torch.rand(k, 1, 28, 28)
+    g = plots.GAP
+    expected = make_grid(images, nrow=nrow, padding=g, pad_value=float("nan"))[0, g:-g, g:-g]
+    assert torch.allclose(torch.from_numpy(plots._grid(images, nrow)), expected, equal_nan=True)
+
+
+def test_a_grid_of_one_image_is_the_whole_image():
+    image = torch.rand(1, 1, 28, 28)
+    assert torch.equal(torch.from_numpy(plots._grid(image, 4)), image[0, 0])

@@ -91,3 +91,13 @@ def test_a_printed_table_formats_every_number_and_names_every_column_for_readers
         tables.styled(table, {"difference": "{:.3f}", "psnr": "{:.1f}"})
     with pytest.raises(ValueError, match=r"\['epoch_shown'\] are named for code"):
         tables.styled(table.assign(epoch_shown=[3]), {"difference": "", "se": "", "psnr": "", "epoch": "{:d}"})
+
+
+def test_how_a_model_trained_is_said_in_a_few_words():
+    from aelib.book.environment import how_text
+    assert how_text({}) == "not recorded"
+    assert how_text({"device": "cpu", "threads": 1, "at_once": 1, "memory_format": "contiguous"}) == "cpu, 1 thread, alone"
+    assert how_text({"device": "cuda:0", "threads": None, "at_once": 3, "stacked": 3}) == \
+        "cuda:0, 3 at once, 3 stacked as one"
+    assert how_text({"device": "cpu", "threads": 2, "at_once": 2, "memory_format": "channels_last"}) == \
+        "cpu, 2 threads, 2 at once, channels-last"

@@ -1,7 +1,7 @@
 """Train every model the pages of one profile need, before any page runs; the pages then run warm.
 
     python tools/models.py --profile tiny [--scheduler tcp://HOST:PORT] [--cache .cache] [--dry-run]
-                           [--workers N] [--threads T] [--record PATH]
+                           [--workers N] [--threads T] [--stack K] [--record PATH]
 
 The jobs of each page come from aelib.book.sections.page_jobs (the function the notebooks call),
 with the page's parameters in that profile (profiles/<page>.yaml, read by tools/execute.py) over
@@ -9,7 +9,9 @@ its notebook's declared defaults. Models already in the cache are dropped; the p
 models, their FLOPs, the time estimated from training steps timed here first) goes to stdout,
 progress to stderr. Without --scheduler the models train here: on the CPU in one worker process
 per core with one thread each (--workers and --threads override), one per GPU where there are
-GPUs; with it each is a task on that Dask cluster. --record writes the run's figures as JSON: the
+GPUs; with it each is a task on that Dask cluster. --stack K trains up to K models that differ
+only in seed, noise factor or learning rate as one stacked model (aelib.stack; off by default:
+on a 2-core CPU it was slower; try it on a GPU, where one small model leaves the device idle). --record writes the run's figures as JSON: the
 plan's FLOPs, the wall time, the matmul peak measured before and after, and the efficiency.
 """
 from __future__ import annotations
@@ -54,8 +56,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--dry-run", action="store_true", help="print the plan, train nothing")
     ap.add_argument("--workers", type=positive, help="trainings at once on the CPU (default: one per core)")
     ap.add_argument("--threads", type=positive, help="torch threads per training (default: the cores shared out)")
+    ap.add_argument("--stack", type=positive, default=1,
+                    help="the most models of one architecture trained as one stacked model (default 1: each alone)")
     ap.add_argument("--record", type=Path, help="write the run's FLOPs, wall time, peaks and efficiency here (JSON)")
     args = ap.parse_args(argv)
+    if args.scheduler and args.stack > 1:
+        ap.error("--stack applies to training here; a Dask cluster trains each model as one task")
 
     todo = plan(profile_jobs(args.profile), args.cache)
     if args.scheduler and todo.todo and not args.dry_run:
@@ -67,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
                   f"and workers with `dask worker {args.scheduler}`", file=sys.stderr)
             return 2
     else:
-        executor = default_executor(len(todo.todo), args.workers, args.threads)
+        executor = default_executor(len(todo.todo), args.workers, args.threads, args.stack)
     try:
         return _train(args, todo, executor)
     finally:

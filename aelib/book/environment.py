@@ -64,6 +64,8 @@ def how_text(how: dict) -> str:
     if how.get("threads"):
         parts.append(f"{how['threads']} thread{'s' if how['threads'] > 1 else ''}")
     parts.append(f"{how.get('at_once', 1)} at once" if how.get("at_once", 1) > 1 else "alone")
+    if how.get("stacked", 1) > 1:
+        parts.append(f"{how['stacked']} stacked as one")
     if how.get("memory_format") == "channels_last":
         parts.append("channels-last")
     return ", ".join(parts)

@@ -4,7 +4,9 @@ On the CPU, trainings run in worker processes with one thread each, as many at o
 are cores: two one-thread trainings side by side trained 1.49 (MLP-128) and 1.39 (conv-128)
 times as many images per second as one two-thread training on a 2-core AMD EPYC (Zen 4), and
 1.20 and 1.68 times on a 2-core Zen 3 (each measured within one run). A single training, or an
-explicit `threads`, keeps more threads per worker.
+explicit `threads`, keeps more threads per worker. `stack` > 1 trains up to that many models
+that differ only in seed, noise or learning rate as one stacked model (aelib.stack); it is off
+by default, since on the CPU it was slower.
 """
 from __future__ import annotations
 
@@ -16,12 +18,13 @@ import queue
 import signal
 import threading
 from collections.abc import Iterable, Iterator
+from contextlib import ExitStack
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, ThreadPoolExecutor, as_completed, wait
 
 import torch
 
 from aelib.jobs.plan import Job, OnEpoch, Plan
-from aelib.jobs.worker import prepare, train_job
+from aelib.jobs.worker import prepare, train_unit
 from aelib.runtime import usable_cores
 from aelib.store import as_store
 from aelib.train import Run
@@ -34,32 +37,35 @@ def default_devices() -> list[str]:
     return [f"cuda:{k}" for k in range(n)] if n else ["cpu"]
 
 
-def default_executor(n_jobs: int, workers: int | None = None, threads: int | None = None):
+def default_executor(n_jobs: int, workers: int | None = None, threads: int | None = None, stack: int = 1):
     """Where a plan of `n_jobs` trainings runs: one thread per GPU where there are GPUs; on the
     CPU, `workers` processes (default: one per core this process may use, no more than there
     are jobs) of `threads` threads each (default: those cores shared among them). A process
-    given fewer torch threads than cores (OMP_NUM_THREADS, a page among others) keeps to them."""
+    given fewer torch threads than cores (OMP_NUM_THREADS, a page among others) keeps to them.
+    `stack`: the most models trained as one stacked model (1: each alone)."""
     if torch.cuda.is_available():
-        return LocalExecutor()
+        return LocalExecutor(stack=stack)
     cores = min(usable_cores(), torch.get_num_threads())
     workers = workers or max(min(cores, n_jobs), 1)
     threads = threads or max(cores // workers, 1)
     if workers == 1:
-        return LocalExecutor(["cpu"], threads=threads)
-    return ProcessExecutor(workers, threads)
+        return LocalExecutor(["cpu"], threads=threads, stack=stack)
+    return ProcessExecutor(workers, threads, stack)
 
 
 class LocalExecutor:
     """Trains in this process: one model at a time on the CPU or the one GPU; with several
     devices, one model per device at a time (a thread each: torch releases the GIL inside its
-    kernels). `threads`: the CPU threads torch uses here (None: as set)."""
+    kernels). `threads`: the CPU threads torch uses here (None: as set); `stack`: the most models
+    trained as one stacked model."""
 
-    def __init__(self, devices: Iterable[str] | None = None, threads: int | None = None):
+    def __init__(self, devices: Iterable[str] | None = None, threads: int | None = None, stack: int = 1):
         self.devices = list(devices) if devices is not None else default_devices()
-        self.slots, self.threads = len(self.devices), threads
+        self.slots, self.threads, self.stack = len(self.devices), threads, _checked_stack(stack)
 
     def describe(self) -> str:
-        return f"{self.slots} at once on {', '.join(self.devices)}" if self.slots > 1 else f"on {self.devices[0]}"
+        where = f"{self.slots} at once on {', '.join(self.devices)}" if self.slots > 1 else f"on {self.devices[0]}"
+        return where + _stacked(self.stack)
 
     def measure(self, plan: Plan) -> dict:
         from aelib.jobs.estimate import measure
@@ -68,20 +74,24 @@ class LocalExecutor:
 
     def run(self, plan: Plan, on_epoch: OnEpoch) -> Iterator[tuple[int, Run | Exception]]:
         prepare(self.threads)
+        units = [_members(plan, u) for u in plan.units(self.stack)]
         if self.slots == 1:
-            for i in range(len(plan.todo)):
+            store = as_store(plan.cache_dir)
+            for unit in units:
                 # held while it trains, as a lone training holds it: a page training the same run waits
-                with as_store(plan.cache_dir).locked(plan.path(plan.todo[i])):
-                    result = _guarded(plan.todo[i], plan.datasets, self.devices[0], i, on_epoch, 1)
-                yield i, result  # released first: run_plan takes it again to store the run
+                with ExitStack() as held:
+                    for _, job in unit:
+                        held.enter_context(store.locked(plan.path(job)))
+                    results = _guarded(unit, plan.datasets, self.devices[0], on_epoch, 1)
+                yield from results  # released first: run_plan takes it again to store the run
             return
         mine, devices = threading.local(), iter(self.devices)  # each pool thread keeps one device for life
         pool = ThreadPoolExecutor(self.slots, "aelib-train", initializer=lambda: setattr(mine, "device", next(devices)))
         try:
-            futures = {pool.submit(lambda i: _guarded(plan.todo[i], plan.datasets, mine.device, i, on_epoch,
-                                                      self.slots), i): i for i in range(len(plan.todo))}
+            futures = [pool.submit(lambda u: _guarded(u, plan.datasets, mine.device, on_epoch, self.slots), u)
+                       for u in units]
             for fut in as_completed(futures):
-                yield futures[fut], fut.result()
+                yield from fut.result()
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
 
@@ -91,12 +101,35 @@ def _timing_images(datasets: dict) -> torch.Tensor:
     return next(iter(datasets.values())).train_images[:2048]
 
 
-def _guarded(job: Job, datasets: dict, device: str, i: int, on_epoch: OnEpoch, at_once: int) -> Run | Exception:
-    on_epoch(i, 0)
+def _checked_stack(stack: int) -> int:
+    if isinstance(stack, bool) or not isinstance(stack, int) or stack < 1:
+        raise ValueError(f"stack must be a whole number >= 1, got {stack!r}")
+    return stack
+
+
+def _stacked(stack: int) -> str:
+    return f", up to {stack} models stacked as one" if stack > 1 else ""
+
+
+Unit = list[tuple[int, Job]]  # jobs that train as one, with their indices in plan.todo
+
+
+def _members(plan: Plan, unit: tuple[int, ...]) -> Unit:
+    return [(i, plan.todo[i]) for i in unit]
+
+
+def _guarded(unit: Unit, datasets: dict, device: str, on_epoch: OnEpoch, at_once: int
+             ) -> list[tuple[int, Run | Exception]]:
+    """Each job's index and its run, or the exception the unit's training raised."""
+    for i, _ in unit:
+        on_epoch(i, 0)
+    jobs = [job for _, job in unit]
     try:
-        return train_job(job, datasets[job.config.dataset], device, lambda epoch, _: on_epoch(i, epoch), at_once)
+        runs = train_unit(jobs, datasets[jobs[0].config.dataset], device,
+                          lambda k, epoch: on_epoch(unit[k][0], epoch), at_once)
     except Exception as e:  # noqa: BLE001 (reported with its config by run_plan; the others go on)
-        return e
+        return [(i, e) for i, _ in unit]
+    return [(i, run) for (i, _), run in zip(unit, runs)]
 
 
 # --- worker processes ----------------------------------------------------------------------------
@@ -116,9 +149,9 @@ def _init(threads: int, datasets: dict, events, at_once: int, parent: int) -> No
     _worker.update(datasets=datasets, events=events, at_once=at_once)
 
 
-def _work(i: int, job: Job) -> Run | Exception:
+def _work(unit: Unit) -> list[tuple[int, Run | Exception]]:
     events = _worker["events"]
-    return _guarded(job, _worker["datasets"], "cpu", i, lambda i, e: events.put((i, e)), _worker["at_once"])
+    return _guarded(unit, _worker["datasets"], "cpu", lambda i, e: events.put((i, e)), _worker["at_once"])
 
 
 def _measure(keys: list) -> dict:
@@ -130,16 +163,18 @@ class ProcessExecutor:
     """`workers` processes with `threads` torch threads each, started once per plan (spawned, so
     that no thread pool is inherited half-initialised); each receives the plan's datasets once.
     Jobs go out in the plan's order (longest first) to whichever worker is free; progress comes
-    back on a queue. A worker that dies fails the jobs it had and those still queued."""
+    back on a queue. A worker that dies fails the jobs it had and those still queued. `stack`: the
+    most models a worker trains as one stacked model."""
 
-    def __init__(self, workers: int, threads: int = 1):
+    def __init__(self, workers: int, threads: int = 1, stack: int = 1):
         if workers < 1 or threads < 1:
             raise ValueError(f"workers and threads must be >= 1, got workers={workers}, threads={threads}")
-        self.workers, self.threads, self.slots = workers, threads, workers
+        self.workers, self.threads, self.slots, self.stack = workers, threads, workers, _checked_stack(stack)
         self._pool, self._events = None, None
 
     def describe(self) -> str:
-        return f"{self.workers} worker processes of {self.threads} thread{'s' if self.threads > 1 else ''} each"
+        threads = f"{self.threads} thread{'s' if self.threads > 1 else ''}"
+        return f"{self.workers} worker processes of {threads} each" + _stacked(self.stack)
 
     def _start(self, plan: Plan) -> ProcessPoolExecutor:
         if self._pool is None:
@@ -170,17 +205,16 @@ class ProcessExecutor:
                     continue
         relay_thread = threading.Thread(target=relay, name="aelib-progress", daemon=True)
         relay_thread.start()
-        futures = {pool.submit(_work, i, job): i for i, job in enumerate(plan.todo)}
+        futures = {pool.submit(_work, unit): unit for unit in (_members(plan, u) for u in plan.units(self.stack))}
         pending = set(futures)
         try:
             while pending:
                 done, pending = wait(pending, return_when=FIRST_COMPLETED)
                 for fut in done:
                     try:
-                        result = fut.result()
+                        yield from fut.result()
                     except Exception as e:  # noqa: BLE001 (a worker died: BrokenProcessPool)
-                        result = e
-                    yield futures[fut], result
+                        yield from ((i, e) for i, _ in futures[fut])
         finally:
             stop.set()
             relay_thread.join()

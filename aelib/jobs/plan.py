@@ -19,6 +19,7 @@ from aelib.data import load_dataset
 from aelib.jobs.estimate import estimate_seconds, speed_key, train_flops
 from aelib.jobs.progress import Progress, clock, describe
 from aelib.runs import holds, load_run, run_path, save_run  # the run store: plan.py's only link to it
+from aelib.stack import stack_key
 from aelib.store import as_store
 from aelib.train import Run
 
@@ -72,6 +73,24 @@ class Plan:
         order = sorted(range(len(self.todo)), key=lambda i: -seconds[i])
         return replace(self, todo=tuple(self.todo[i] for i in order), flops=tuple(self.flops[i] for i in order),
                        seconds=tuple(seconds[i] for i in order))
+
+    def units(self, stack: int = 1) -> list[tuple[int, ...]]:
+        """The indices of plan.todo in the groups that train as one: up to `stack` jobs of one
+        architecture and recipe (aelib.stack.stack_key) together, in the plan's order; every
+        other job alone."""
+        if stack < 1:
+            raise ValueError(f"stack must be >= 1, got {stack}")
+        units, open_ = [], {}  # stack key -> the unit still filling
+        for i, job in enumerate(self.todo):
+            key = stack_key(job.config) if stack > 1 else None
+            if key is None:
+                units.append((i,))
+                continue
+            if key not in open_ or len(units[open_[key]]) == stack:
+                open_[key] = len(units)
+                units.append(())
+            units[open_[key]] += (i,)
+        return units
 
     def wall_seconds(self, slots: int = 1) -> float:
         """Estimated wall time with `slots` trainings at once, each job to the slot that frees
