@@ -2,9 +2,10 @@
 while a notebook trains, then run again, finishes with one good cache entry and no kernel left.
 
 papermill's kernel runs in a session of its own (jupyter_client starts it with
-start_new_session), so killing the build's process group does not reach it: the test kills both
-groups, and also the build's group alone, where the orphaned kernel must notice and exit by itself.
+start_new_session), so killing the build's process group does not reach it: the test kills the
+build's group alone, where the orphaned kernel must notice and exit by itself, then both groups.
 """
+import fcntl
 import json
 import os
 import shutil
@@ -102,19 +103,25 @@ def _good_entries(runs, mnist):
     return [p for p in entries if configs[p] == CFG]
 
 
-@pytest.mark.parametrize("kill", ["build and kernel", "build only"])
-def test_killed_book_build_reruns_to_one_good_cache_entry(mnist, cache_dir, tmp_path, no_leftovers, kill):
-    cache = tmp_path / "cache"
-    cache.mkdir()
-    shutil.copytree(cache_dir / "datasets", cache / "datasets", copy_function=os.link)  # the data, no model
-    shutil.copytree(ROOT / "demos", tmp_path / "demos", ignore=shutil.ignore_patterns("data"))  # the live demo's files
-    runs = cache / "runs"
-    results = tmp_path / "book" / "results" / "01_epochs.json"
+def _held(lock: Path) -> bool:
+    """Whether a process holds this lock file (a training in progress holds its run's)."""
+    try:
+        with open(lock) as f:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    except FileNotFoundError:
+        return False
+    return False  # closing the file let the lock go
 
+
+def _kill_mid_training(tmp_path, cache, mnist, kill, deadline):
+    """Start the page, kill it in its first epochs (`kill`: the build's process group, or the
+    kernel's too), and check that nothing it started lives on and nothing is stored."""
+    runs = cache / "runs"
     proc = _start_book(tmp_path, cache)
-    deadline = time.monotonic() + 300
     # the page trains its three models as one planned job in worker processes (one alone would lock, then train)
-    while not (runs.exists() and list(runs.glob("*.pt.lock"))) and not _workers(tmp_path):
+    while not _workers(tmp_path) and not any(map(_held, runs.glob("*.pt.lock"))):
         assert proc.poll() is None, (tmp_path / "book.log").read_text()[-3000:]
         assert time.monotonic() < deadline, "training never started"
         time.sleep(0.05)
@@ -126,14 +133,27 @@ def test_killed_book_build_reruns_to_one_good_cache_entry(mnist, cache_dir, tmp_
     if kill == "build and kernel":
         os.killpg(os.getpgid(kernels[0].pid), signal.SIGKILL)
     proc.wait()
-    assert _gone(kernels, timeout=20), "the kernel outlived the killed build"
+    assert _gone(kernels, timeout=20), f"the kernel outlived the killed build ({kill})"
     assert _gone(workers, timeout=20), ("a training worker outlived its kernel",
                                         [(p.pid, p.ppid(), p.cmdline()[-1][:80]) for p in workers if p.is_running()])
-    assert not results.exists()  # killed before the page finished
-
+    assert not (tmp_path / "book" / "results" / "01_epochs.json").exists()  # killed before the page finished
     assert _good_entries(runs, mnist) == []  # killed mid-training: nothing stored under a final name
     stray = [p for p in runs.iterdir() if p.name.endswith(".tmp")] if runs.exists() else []  # workers store nothing
     assert not stray, stray
+
+
+def test_killed_book_build_reruns_to_one_good_cache_entry(mnist, cache_dir, tmp_path, no_leftovers):
+    """Killed twice, its build's process group alone (the orphaned kernel must notice and exit)
+    and then with its kernel's, then run again to the end."""
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    shutil.copytree(cache_dir / "datasets", cache / "datasets", copy_function=os.link)  # the data, no model
+    shutil.copytree(ROOT / "demos", tmp_path / "demos", ignore=shutil.ignore_patterns("data"))  # the live demo's files
+    runs = cache / "runs"
+    results = tmp_path / "book" / "results" / "01_epochs.json"
+    deadline = time.monotonic() + 300
+    for kill in ("build only", "build and kernel"):
+        _kill_mid_training(tmp_path, cache, mnist, kill, deadline)
 
     again = _start_book(tmp_path, cache)
     seen = []  # the rerun's kernels, gathered while it runs
