@@ -19,6 +19,8 @@ from aelib.noise import NOISE_KINDS
 # (aelib.compress.rate)
 MODEL_KINDS = ("mlp", "conv", "deep", "cond", "rate")
 MAX_LATENT = 16384
+LR_SCHEDULES = ("constant", "cosine")
+LATER = {"lr_schedule": "constant"}  # fields added after runs were first stored, with their defaults
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,7 @@ class TrainConfig:
     noise_kind: str = "gaussian"  # "gaussian" (x + f N(0,1), clipped) or "salt-pepper" (rate f)
     noise_range: bool = False  # True: each training image's factor is drawn uniformly from [0, train_noise]
     rate_lambda: float = 0.0  # model "rate" only: loss = MSE + rate_lambda * bits per image
+    lr_schedule: str = "constant"  # "constant" (the report's) or "cosine" (lr to 0 by the last step); "deep": its own
 
     def __post_init__(self) -> None:
         if isinstance(self.channels, list):  # YAML and papermill deliver lists
@@ -68,6 +71,10 @@ class TrainConfig:
         if (self.model == "rate") != (self.rate_lambda > 0):
             raise ValueError(f"rate_lambda must be > 0 for model 'rate' and 0 for the others, "
                              f"got rate_lambda={self.rate_lambda!r} with model {self.model!r}")
+        _check_choice("lr_schedule", self.lr_schedule, LR_SCHEDULES)
+        if self.model == "deep" and self.lr_schedule != "constant":
+            raise ValueError("model 'deep' brings its own schedule (a cosine from lr to 0): leave lr_schedule "
+                             "'constant'")
         if not self.channels or not all(isinstance(c, int) and c >= 1 for c in self.channels):
             raise ValueError(f"channels must be a non-empty list of positive ints, got {self.channels!r}")
 
@@ -79,8 +86,13 @@ class TrainConfig:
         return TrainConfig(**{**asdict(self), **changes})
 
     def to_dict(self) -> dict:
+        """The fields as plain values; those added since the first runs were stored (LATER) are
+        left out while at their defaults, so that a stored run keeps its cache key."""
         d = asdict(self)
         d["channels"] = list(self.channels)
+        for name, default in LATER.items():
+            if d[name] == default:
+                del d[name]
         return d
 
     @classmethod

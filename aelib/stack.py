@@ -28,7 +28,7 @@ from aelib.config import TrainConfig
 from aelib.data import Dataset, split
 from aelib.models import MLPAutoencoder
 from aelib.runtime import pick_device
-from aelib.train import History, Run, _noisy_input, _snapshot, _val_loss, trained_how
+from aelib.train import History, Run, _noisy_input, _snapshot, _val_loss, adam, trained_how
 from aelib.zoo import MODELS
 
 MEMBER_FIELDS = ("seed", "lr", "train_noise")  # what may differ between the members of one stack
@@ -79,7 +79,8 @@ def train_stacked(configs: Sequence[TrainConfig], data: Dataset, snapshots: Sequ
             models.append(MODELS[cfg.model].from_config(cfg).to(device))
     leaves = [list(m.parameters()) for m in models]  # each member's own tensors: its Adam group, its snapshots
     names = [name for name, _ in models[0].named_parameters()]
-    opt = torch.optim.Adam([{"params": p, "lr": c.lr} for p, c in zip(leaves, configs)], fused=True)
+    opt, schedule = adam([{"params": p, "lr": c.lr} for p, c in zip(leaves, configs)], first,
+                         first.epochs * math.ceil(n / batch))
     shape = copy.deepcopy(models[0]).to("meta")  # the architecture, without weights of its own
     forward = vmap(lambda params, inp: functional_call(shape, params, (inp,)))
     with_level = getattr(shape, "takes_level", False)
@@ -109,6 +110,8 @@ def train_stacked(configs: Sequence[TrainConfig], data: Dataset, snapshots: Sequ
             opt.zero_grad(set_to_none=True)
             losses.sum().backward()  # member k's gradient is that of its own loss alone
             opt.step()
+            if schedule is not None:
+                schedule.step()
             loss_sum += losses.detach() * x.shape[1]
         seconds = time.perf_counter() - t0
         train_loss = (loss_sum / n).tolist()

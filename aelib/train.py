@@ -121,11 +121,20 @@ def train_epoch(model: nn.Module, opt: torch.optim.Optimizer, images: torch.Tens
 
 
 def _optimizer(model: nn.Module, cfg: TrainConfig, steps: int):
-    """Adam at a constant cfg.lr (the report's recipe), unless the model brings its own
-    optimiser and learning-rate schedule (`model.optimizer(params, cfg, steps)`)."""
+    """Adam at cfg.lr, constant (the report's recipe) or decaying along a cosine to 0 over
+    `steps` (cfg.lr_schedule), unless the model brings its own optimiser and learning-rate
+    schedule (`model.optimizer(params, cfg, steps)`)."""
     if hasattr(model, "optimizer"):
         return model.optimizer(model.parameters(), cfg, steps)
-    return torch.optim.Adam(model.parameters(), lr=cfg.lr, fused=True), None
+    return adam(model.parameters(), cfg, steps)
+
+
+def adam(params, cfg: TrainConfig, steps: int):
+    """Adam over `params` (tensors, or parameter groups with their own lr) and its schedule."""
+    opt = torch.optim.Adam(params, lr=cfg.lr, fused=True)
+    if cfg.lr_schedule == "cosine":
+        return opt, torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=max(steps, 1))
+    return opt, None
 
 
 def _snapshot(model: nn.Module) -> dict[str, torch.Tensor]:

@@ -4,7 +4,7 @@ import pytest
 
 from dataclasses import FrozenInstanceError
 
-from aelib.config import TrainConfig, check_float_list, check_int_list, check_optional_size, parse_value
+from aelib.config import LATER, TrainConfig, check_float_list, check_int_list, check_optional_size, parse_value
 
 
 @pytest.mark.parametrize("field, value, exc", [
@@ -58,10 +58,28 @@ def test_list_checks():
 
 
 def test_every_field_is_in_the_dict():
-    """The cache key hashes to_dict(): a field left out would let two configs share a model."""
+    """The cache key hashes to_dict(): a field left out would let two configs share a model. A
+    field added later is left out only at its default, where every run stored before it was."""
     d = TrainConfig().to_dict()
-    assert set(d) == set(TrainConfig.__dataclass_fields__)
+    assert set(d) == set(TrainConfig.__dataclass_fields__) - set(LATER)
     assert TrainConfig(dataset="kmnist").to_dict() != d
+    cosine = TrainConfig(lr_schedule="cosine")
+    assert cosine.to_dict() == {**d, "lr_schedule": "cosine"} and TrainConfig.from_dict(cosine.to_dict()) == cosine
+
+
+def test_a_run_stored_before_a_field_was_added_keeps_its_key():
+    from aelib.runs import cache_key
+    # the keys of these two configs before lr_schedule existed
+    assert cache_key(TrainConfig(), "ab" * 32) == "d121a9049bd3f49b1ef520c623016fb2e37696036281da03be4b35d6b30c4c20"
+    assert cache_key(TrainConfig(model="conv", latent=30, lr=2e-3), "ab" * 32) == \
+        "96c17bd126da949a6b1eb2c5a08f56c21c9a5f4fe7780992d1ba9feee715b3e6"
+
+
+def test_the_deep_model_keeps_its_own_schedule():
+    with pytest.raises(ValueError, match="lr_schedule"):
+        TrainConfig(model="deep", lr_schedule="cosine")
+    with pytest.raises(ValueError, match="lr_schedule"):
+        TrainConfig(lr_schedule="step")
 
 
 @pytest.mark.parametrize("text, value", [("[30]", [30]), ("[1e-4, 1e-3]", [1e-4, 1e-3]), ("1e-3", 1e-3),

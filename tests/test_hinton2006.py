@@ -101,11 +101,13 @@ def test_deep_recipe_trains_and_is_deterministic(mnist):
     assert all(torch.equal(a.snapshots[2][k], b.snapshots[2][k]) for k in a.snapshots[2])
 
 
-def test_page_trains_the_shared_recipe_at_30_and_the_deep_recipe():
-    jobs = page_jobs("03b_thirty_numbers", {"deep_epochs": 3, "deep_hidden": 200})
-    assert [(j.config.model, j.config.latent) for j in jobs] == [("mlp", 30), ("conv", 30), ("deep", 30)]
-    deep = jobs[2].config
+def test_page_trains_the_shared_recipe_at_30_and_our_two_recipes():
+    jobs = page_jobs("03b_thirty_numbers", {"deep_epochs": 3, "deep_hidden": 200, "conv_epochs": 7, "conv_lr": 5e-3})
+    assert [(j.config.model, j.config.latent) for j in jobs] == [("mlp", 30), ("conv", 30), ("deep", 30), ("conv", 30)]
+    deep, conv = jobs[2].config, jobs[3].config
     assert (deep.hidden, deep.epochs, deep.batch_size) == (200, 3, 128) and jobs[0].config.epochs == 10
+    assert (conv.epochs, conv.lr, conv.lr_schedule, conv.batch_size) == (7, 5e-3, "cosine", 64)
+    assert jobs[1].config.lr_schedule == "constant"  # the shared recipe's
 
 
 def test_the_pretraining_sentence_follows_the_outcome():

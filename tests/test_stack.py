@@ -18,6 +18,8 @@ MEMBERS = {  # one stack each: members that differ in seed, learning rate and no
             for s, lr, f in [(0, 1e-4, 0.0), (1, 1e-3, 0.0), (2, 3e-4, 0.3)]],
     "conv": [TrainConfig(model="conv", latent=16, channels=(4, 8, 8), seed=s, lr=lr, train_noise=f, epochs=1,
                          train_size=64, val_size=512) for s, lr, f in [(0, 1e-4, 0.3), (5, 1e-3, 0.0)]],
+    "mlp-cosine": [TrainConfig(model="mlp", latent=16, seed=s, lr=1e-3, lr_schedule="cosine", epochs=2, train_size=64,
+                               val_size=512) for s in (0, 1)],  # its second epoch at the cosine's lower rate
     "cond": [TrainConfig(model="cond", latent=16, channels=(4, 8, 8), seed=s, train_noise=0.5, noise_range=True,
                          epochs=1, train_size=64, val_size=512) for s in (0, 1)],
 }
@@ -27,8 +29,8 @@ MEMBERS = {  # one stack each: members that differ in seed, learning rate and no
 def test_a_member_after_one_step_is_its_lone_training(mnist, kind):
     cfgs = MEMBERS[kind]  # train_size == batch_size: one epoch is one step
     torch.set_num_threads(1)
-    stacked = train_stacked(cfgs, mnist, [(0,)] * len(cfgs), device="cpu")
-    for run, lone in zip(stacked, _lone(cfgs, mnist, (0,))):
+    stacked = train_stacked(cfgs, mnist, [(0, 1)] * len(cfgs), device="cpu")
+    for run, lone in zip(stacked, _lone(cfgs, mnist, (0, 1))):
         assert run.config == lone.config and run.how["stacked"] == len(cfgs)
         for name, w in lone.snapshots[0].items():  # the same initial weights, to the bit
             assert torch.equal(run.snapshots[0][name], w), name

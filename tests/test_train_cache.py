@@ -108,3 +108,18 @@ def test_training_seconds_reads_every_stored_run(mnist, tmp_path):
     assert any(r["seconds"] == sum(other.history.seconds) for r in rows)
     one = run_path(tmp_path, SMALL.replace(epochs=1), mnist.sha256).name
     assert [r["config"]["epochs"] for r in training_seconds(tmp_path, only={one})] == [1]  # measure_build --added
+
+
+def test_a_cosine_schedule_takes_the_rate_to_zero_by_the_last_step():
+    from aelib.models import MLPAutoencoder
+    from aelib.train import _optimizer
+    cfg = SMALL.replace(lr_schedule="cosine")
+    opt, schedule = _optimizer(MLPAutoencoder(16, 64), cfg, steps=4)
+    rates = []
+    for _ in range(4):
+        rates.append(opt.param_groups[0]["lr"])
+        opt.step()
+        schedule.step()
+    assert rates[0] == cfg.lr and rates == sorted(rates, reverse=True)
+    assert opt.param_groups[0]["lr"] == pytest.approx(0, abs=1e-12)
+    assert _optimizer(MLPAutoencoder(16, 64), SMALL, steps=4)[1] is None  # the report's constant rate

@@ -59,11 +59,12 @@ def _latent_size(p):  # 03: one MLP per code size and seed, then the live demo's
             Job(recipe(p, latent=2))]
 
 
-def _thirty_numbers(p):  # 03b: the shared recipe's MLP and conv at the 2006 paper's code size, and our deep recipe
+def _thirty_numbers(p):  # 03b: the shared recipe's MLP and conv at the 2006 paper's code size, and our two recipes
     k = hinton2006.LATENT  # the paper's table is for this code size only
     deep = recipe(p, model="deep", latent=k, hidden=p["deep_hidden"], epochs=p["deep_epochs"], lr=p["deep_lr"],
                   batch_size=p["deep_batch_size"])
-    return [Job(recipe(p, latent=k)), Job(recipe(p, model="conv", latent=k)), Job(deep)]
+    conv = recipe(p, model="conv", latent=k, epochs=p["conv_epochs"], lr=p["conv_lr"], lr_schedule="cosine")
+    return [Job(recipe(p, latent=k)), Job(recipe(p, model="conv", latent=k)), Job(deep), Job(conv)]
 
 
 def _foreign_images(p):  # 04: both model kinds, each at its code sizes
