@@ -469,9 +469,12 @@ def test_benchmark_page_trains_what_its_own_parameters_say():
     assert got == {("conv", 40, (16, 32, 32), 0.3), ("mlp", 20, None, 0.3), ("conv", 32, (8, 16), 0.0),
                    ("mlp", 20, None, 0.0), ("conv", 40, (16, 32, 32), 0.0)}
     assert all(j.config.dataset == "mnist" for j in jobs)
-    more = {j.config for j in page_jobs(pages.BENCH, {**params, "variants": True, "variant_epochs": 3})} - {
-        j.config for j in jobs}
+    more = {j.config for j in page_jobs(pages.BENCH, {**params, "variants": True, "variant_epochs": 3,
+                                                      "variant_lr": 5e-3})} - {j.config for j in jobs}
     assert [(c.model, c.latent, c.epochs, c.noise_range) for c in more] == [("cond", 40, 3, True)]  # range is dae-conv
+    assert [(c.lr, c.lr_schedule) for c in more] == [(5e-3, "cosine")]  # the variants' own recipe
+    with pytest.raises(ValueError, match="variant_lr"):
+        page_jobs(pages.BENCH, {**params, "variants": True, "variant_lr": -1.0})
 
 
 def test_report_page_trains_each_model_at_every_seed():

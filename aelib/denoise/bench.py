@@ -79,11 +79,13 @@ def dae_configs(base: TrainConfig, factors: Sequence[float], kind: str, training
 
 def network_configs(base: TrainConfig, factors: Sequence[float], kind: str, conv_latent: int, mlp_latent: int,
                     channels: Sequence[int], dae_latent: int, dae_channels: Sequence[int], training: str = "each",
-                    dae_noise: float = 0.3, variant_epochs: int | None = None) -> dict[str, dict[float, TrainConfig]]:
+                    dae_noise: float = 0.3, variant_epochs: int | None = None, variant_lr: float | None = None
+                    ) -> dict[str, dict[float, TrainConfig]]:
     """Every network of the benchmark, from the page's parameters only (`base` is its recipe).
     The MLPs share one code size, so that pair differs in its training inputs alone. With
     `variant_epochs`, the blind and the noise-conditional convolutional models are added, trained
-    that many epochs (except the one that `training` already makes `dae-conv`)."""
+    that many epochs (except the one that `training` already makes `dae-conv`), their learning
+    rate decaying along a cosine from `variant_lr` (default: the recipe's) to 0."""
     factors = check_float_list("noise_factors", list(factors), 0.0, 1.0)
     conv = base.replace(model="conv", latent=conv_latent, channels=tuple(channels))
     dae_conv = base.replace(model="conv", latent=dae_latent, channels=tuple(dae_channels))
@@ -95,7 +97,8 @@ def network_configs(base: TrainConfig, factors: Sequence[float], kind: str, conv
     if variant_epochs is not None:
         for how, name in VARIANTS.items():
             if how != training:
-                configs[name] = dae_configs(dae_conv.replace(epochs=variant_epochs), factors, kind, how)
+                variant = dae_conv.replace(epochs=variant_epochs, lr=variant_lr or base.lr, lr_schedule="cosine")
+                configs[name] = dae_configs(variant, factors, kind, how)
     if dae_conv != conv:
         configs[CONTROL] = dict.fromkeys(factors, dae_conv)
     return configs

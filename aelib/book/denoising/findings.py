@@ -240,7 +240,7 @@ def bench_glue(result: Evaluation, p: Mapping, tuned: Mapping[str, dict], bias: 
         "slow_text": _slow_text(rows, result.n_subset),
         "survive_text": survive_text(rows, kind),
         "bias_text": bias_text, "clip_text": clip_text,
-        "variant_epochs": p["variant_epochs"], "one_model_db": claims.ONE_MODEL_DB,
+        "variant_epochs": p["variant_epochs"], "variant_lr": p["variant_lr"], "one_model_db": claims.ONE_MODEL_DB,
         "sec_bm3d": result.scores("bm3d").seconds_per_image,
         "sec_dae": result.scores("dae-conv").seconds_per_image,
     }

@@ -108,6 +108,10 @@ def bench_params(p: dict) -> dict:
     if not isinstance(p["variants"], bool):
         raise TypeError(f"variants must be true or false, got {p['variants']!r}")
     q["variant_epochs"] = _int("variant_epochs", p["variant_epochs"], 1, 10_000)
+    try:  # TrainConfig's own check of a learning rate, under this parameter's name
+        q["variant_lr"] = TrainConfig(lr=p["variant_lr"]).lr
+    except (TypeError, ValueError) as e:
+        raise type(e)(f"variant_lr: {e}") from None
     for name, hi in (("n_val", 10_000), ("n_val_slow", 10_000), ("slow_subset", 10_000), ("workers", 64)):
         q[name] = bench.check_count(name, p[name], hi)
     return q
@@ -118,7 +122,7 @@ def _bench_roles(p: dict) -> dict[str, dict[float, TrainConfig]]:
     q = bench_params(p)
     return bench.network_configs(recipe(p), q["noise_factors"], q["noise_kind"], q["conv_latent"], q["mlp_latent"],
                                  q["channels"], q["dae_latent"], q["dae_channels"], p["dae_training"], q["dae_noise"],
-                                 q["variant_epochs"] if p["variants"] else None)
+                                 q["variant_epochs"] if p["variants"] else None, q["variant_lr"])
 
 
 def bench_names(p: dict) -> dict[str, str]:
