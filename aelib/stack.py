@@ -29,7 +29,7 @@ from aelib.data import Dataset, split
 from aelib.models import MLPAutoencoder
 from aelib.runtime import pick_device
 from aelib.train import History, Run, _noisy_input, _snapshot, _val_loss, adam, trained_how
-from aelib.zoo import MODELS
+from aelib.zoo import MODELS, build_model
 
 MEMBER_FIELDS = ("seed", "lr", "train_noise")  # what may differ between the members of one stack
 
@@ -76,7 +76,7 @@ def train_stacked(configs: Sequence[TrainConfig], data: Dataset, snapshots: Sequ
     for cfg in configs:
         with torch.random.fork_rng(devices=[]):  # each member's initial weights, as its lone training draws them
             torch.manual_seed(cfg.seed)
-            models.append(MODELS[cfg.model].from_config(cfg).to(device))
+            models.append(build_model(cfg).to(device))
     leaves = [list(m.parameters()) for m in models]  # each member's own tensors: its Adam group, its snapshots
     names = [name for name, _ in models[0].named_parameters()]
     opt, schedule = adam([{"params": p, "lr": c.lr} for p, c in zip(leaves, configs)], first,
