@@ -49,6 +49,7 @@ def test_grids_are_sorted_and_only_bm3d_is_slow():
     assert [d.name for d in classical.DENOISERS.values() if d.slow] == ["bm3d"]
 
 
+@pytest.mark.slow  # starts a process pool whose workers import torch
 def test_workers_give_the_same_images(mnist):
     x = noisy_copy(_digits(mnist, 8), 0.4, 0, "salt-pepper")
     one, _ = classical.denoise("median", x, 3, workers=1)

@@ -42,6 +42,7 @@ def _without_text_chunks(chunks: bytes) -> bytes:
     return out
 
 
+@pytest.mark.slow  # starts Chromium
 def test_checker_passes_a_clean_page_and_catches_each_problem(tmp_path):
     (tmp_path / "book").mkdir()
     _figure(tmp_path / "book" / "a.png", 12)  # 12 pt at 110 dpi: 18 px, shown at its own size

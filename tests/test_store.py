@@ -89,6 +89,7 @@ def _slow_entry(root, out):
     out.put("done")
 
 
+@pytest.mark.slow  # starts two Pythons that import torch
 def test_two_processes_compute_one_entry_once(tmp_path):
     ctx = mp.get_context("spawn")
     q = ctx.Queue()
