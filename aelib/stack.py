@@ -9,7 +9,7 @@ products sum in another order than a lone training's, so a member's weights equa
 training's to rounding (within 1e-5 after a step), not to the bit; its run records `stacked`.
 
 Stacking pays where one model leaves the device idle between small kernels (a GPU); on a 2-core
-CPU it was slower (three MLP-128s or three conv-128s on one thread: 0.8-0.9 times the images per
+CPU it was slower (three MLP-128s or three conv-128s on one thread: 0.78-0.98 times the images per
 second of training them one after another, measured in alternation), so executors stack only
 when asked (`stack=`).
 """
