@@ -9,6 +9,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from aelib.config import TrainConfig
+from aelib.optim import adam
 
 
 class MLPAutoencoder(nn.Module):
@@ -113,8 +114,7 @@ class DeepAutoencoder(nn.Module):
     @staticmethod
     def optimizer(params, cfg: TrainConfig, steps: int):
         """Adam with a cosine decay of the learning rate to 0 over `steps` optimisation steps."""
-        opt = torch.optim.Adam(params, lr=cfg.lr, fused=True)
-        return opt, torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=max(steps, 1))
+        return adam(params, cfg.lr, steps, cosine=True)
 
     encode, decode, forward, loss = (MLPAutoencoder.encode, MLPAutoencoder.decode, MLPAutoencoder.forward,
                                      MLPAutoencoder.loss)

@@ -28,7 +28,8 @@ from aelib.config import TrainConfig
 from aelib.data import Dataset, split
 from aelib.models import MLPAutoencoder
 from aelib.runtime import pick_device
-from aelib.train import History, Run, _noisy_input, _snapshot, _val_loss, adam, trained_how
+from aelib.optim import adam
+from aelib.train import History, Run, _noisy_input, _snapshot, _val_loss, trained_how
 from aelib.zoo import MODELS, build_model
 
 MEMBER_FIELDS = ("seed", "lr", "train_noise")  # what may differ between the members of one stack
@@ -79,16 +80,19 @@ def train_stacked(configs: Sequence[TrainConfig], data: Dataset, snapshots: Sequ
             models.append(build_model(cfg).to(device))
     leaves = [list(m.parameters()) for m in models]  # each member's own tensors: its Adam group, its snapshots
     names = [name for name, _ in models[0].named_parameters()]
-    opt, schedule = adam([{"params": p, "lr": c.lr} for p, c in zip(leaves, configs)], first,
-                         first.epochs * math.ceil(n / batch))
-    shape = copy.deepcopy(models[0]).to("meta")  # the architecture, without weights of its own
+    opt, schedule = adam([{"params": p, "lr": c.lr} for p, c in zip(leaves, configs)], first.lr,
+                         first.epochs * math.ceil(n / batch), cosine=first.lr_schedule == "cosine")
+    shape = copy.deepcopy(models[0]).to("meta")  # the architecture, without weights of its own; what trains
     forward = vmap(lambda params, inp: functional_call(shape, params, (inp,)))
     with_level = getattr(shape, "takes_level", False)
     order_gens = [torch.Generator().manual_seed(c.seed) for c in configs]
     noise_gens = [torch.Generator(device=device).manual_seed(c.seed) for c in configs]
 
-    histories = [History(val_loss=[_val_loss(m.eval(), val_x, c.train_noise, c.seed, c.noise_kind, c.noise_range)])
-                 for m, c in zip(models, configs)]
+    def val_loss(k: int) -> float:  # member k's validation, as its lone training computes it
+        c = configs[k]
+        return _val_loss(models[k].eval(), val_x, c.train_noise, c.seed, c.noise_kind, c.noise_range)
+
+    histories = [History(val_loss=[val_loss(k)]) for k in range(len(configs))]
     keep = [set(s) | {first.epochs} for s in snapshots]
     kept = [{0: _snapshot(m)} if 0 in k else {} for m, k in zip(models, keep)]
     for epoch in range(1, first.epochs + 1):
@@ -97,8 +101,6 @@ def train_stacked(configs: Sequence[TrainConfig], data: Dataset, snapshots: Sequ
             break
         t0 = time.perf_counter()
         perms = [torch.randperm(n, generator=g).to(device) for g in order_gens]
-        for m in models:
-            m.train()
         loss_sum = torch.zeros(len(configs), device=device)
         for i in range(0, n, batch):
             xs = [train_x[p[i:i + batch]].unsqueeze(1).float().div_(255.0) for p in perms]  # (B, 1, 28, 28) each
@@ -116,10 +118,10 @@ def train_stacked(configs: Sequence[TrainConfig], data: Dataset, snapshots: Sequ
         seconds = time.perf_counter() - t0
         train_loss = (loss_sum / n).tolist()
         for k in live:
-            c, h = configs[k], histories[k]
+            h = histories[k]
             h.seconds.append(seconds)
             h.train_loss.append(train_loss[k])
-            h.val_loss.append(_val_loss(models[k].eval(), val_x, c.train_noise, c.seed, c.noise_kind, c.noise_range))
+            h.val_loss.append(val_loss(k))
             if not (math.isfinite(h.train_loss[-1]) and math.isfinite(h.val_loss[-1])):
                 h.nonfinite = True
                 continue

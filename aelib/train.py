@@ -17,6 +17,7 @@ from torch import nn
 from aelib.config import TrainConfig
 from aelib.data import Dataset, split
 from aelib.noise import add_noise, with_noise_level
+from aelib.optim import adam
 from aelib.zoo import build_model
 from aelib.runtime import pick_device
 
@@ -126,15 +127,7 @@ def _optimizer(model: nn.Module, cfg: TrainConfig, steps: int):
     schedule (`model.optimizer(params, cfg, steps)`)."""
     if hasattr(model, "optimizer"):
         return model.optimizer(model.parameters(), cfg, steps)
-    return adam(model.parameters(), cfg, steps)
-
-
-def adam(params, cfg: TrainConfig, steps: int):
-    """Adam over `params` (tensors, or parameter groups with their own lr) and its schedule."""
-    opt = torch.optim.Adam(params, lr=cfg.lr, fused=True)
-    if cfg.lr_schedule == "cosine":
-        return opt, torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=max(steps, 1))
-    return opt, None
+    return adam(model.parameters(), cfg.lr, steps, cosine=cfg.lr_schedule == "cosine")
 
 
 def _snapshot(model: nn.Module) -> dict[str, torch.Tensor]:

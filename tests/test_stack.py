@@ -8,6 +8,14 @@ from aelib.stack import stack_key, train_stacked
 from aelib.train import train
 
 
+@pytest.fixture(autouse=True)
+def _threads_restored():
+    """The tests train on one thread; the tests after them keep the thread count they had."""
+    threads = torch.get_num_threads()
+    yield
+    torch.set_num_threads(threads)
+
+
 def _lone(cfgs, mnist, snapshots=()):
     torch.set_num_threads(1)  # the stacked and the lone runs sum over the same thread count
     return [train(c, mnist, snapshots) for c in cfgs]

@@ -11,8 +11,9 @@ progress to stderr. Without --scheduler the models train here: on the CPU in one
 per core with one thread each (--workers and --threads override), one per GPU where there are
 GPUs; with it each is a task on that Dask cluster. --stack K trains up to K models that differ
 only in seed, noise factor or learning rate as one stacked model (aelib.stack; off by default:
-on a 2-core CPU it was slower; try it on a GPU, where one small model leaves the device idle). --record writes the run's figures as JSON: the
-plan's FLOPs, the wall time, the matmul peak measured before and after, and the efficiency.
+on a 2-core CPU it was slower; try it on a GPU, where one small model leaves the device idle).
+--record writes the run's figures as JSON: the plan's FLOPs, the wall time, the matmul peak
+measured before and after, and the efficiency.
 """
 from __future__ import annotations
 
