@@ -68,7 +68,7 @@ serve: ## serve _build/html on http://127.0.0.1:8000 (PORT=...); the live demos 
 	$(PYTHON) tools/serve.py _build/html $(if $(PORT),--port $(PORT))
 
 test: setup browser ## unit tests, every notebook with tiny parameters, a book build and a browser check
-	$(BIN)/python -m pytest -q -n $(NPROC) --dist loadfile
+	$(BIN)/python -m pytest -q -n $(NPROC) --dist loadfile --durations=15
 
 test-fast: setup ## the unit tests alone, for the edit loop (no notebooks, no book build, no browser)
 	$(BIN)/python -m pytest -q -m "not slow" -n $(NPROC) --dist loadfile
