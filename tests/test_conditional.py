@@ -63,6 +63,10 @@ def test_variants_join_the_benchmark_once_each():
     assert "dae-conv-blind" not in blind and "dae-conv-cond" in blind  # dae-conv is itself the blind one
     assert not {"dae-conv-blind", "dae-conv-cond"} & set(bench.network_configs(*args, "each"))
     assert bench.dae_configs(base.replace(model="conv"), [0.2, 0.4], "gaussian", "conditional")[0.2].model == "cond"
+    told = bench.network_configs(*args, "conditional", variant_epochs=20)  # the page's own parameter
+    assert told["dae-conv"][0.1].model == "cond" and "dae-conv-cond" not in told and "dae-conv-blind" in told
+    mlp = told["dae-mlp"][0.1]  # an MLP has no channel for the level: trained across the factors, blind
+    assert (mlp.model, mlp.noise_range, mlp.train_noise) == ("mlp", True, 0.3) and told["dae-mlp"][0.3] == mlp
     with pytest.raises(ValueError, match="convolutional"):
         bench.dae_configs(base, [0.2], "gaussian", "conditional")
 

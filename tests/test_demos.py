@@ -1,5 +1,5 @@
 """The live demos (aelib.book.demos): each export agrees with PyTorch or is refused, bad input
-fails with a message that names it, and, in headless Chromium, a throwaway book whose three
+fails with a message that names it, and, in headless Chromium, a throwaway book whose four
 pages run small untrained models (agreement with PyTorch needs no training): every demo starts
 with no request leaving 127.0.0.1, draws what PyTorch computes for the same input within 1e-3,
 follows a pointer stroke and the noise slider, and from file:// is one line of text."""
@@ -16,7 +16,9 @@ import torch
 from torch import nn
 
 from aelib.book import demos, onnx_export
+from aelib.denoise.conditional import ConditionalDenoiser
 from aelib.models import ConvAutoencoder, MLPAutoencoder
+from aelib.noise import with_noise_level
 
 ROOT = Path(__file__).resolve().parent.parent
 LIVE = ROOT / "demos" / "live"
@@ -95,6 +97,13 @@ def test_live_dir_must_be_the_sites_live_folder(tmp_path, monkeypatch):
         demos.turn_up_noise(MLPAutoencoder(4, hidden=32), fake_digits(4), live_dir=tmp_path / "live")
 
 
+def test_a_denoiser_told_the_level_is_exported_with_a_channel_for_it(fake_live):
+    torch.manual_seed(0)
+    demo = demos.turn_up_noise(ConditionalDenoiser(4, (4, 8)).at_level(0.3), fake_digits(20), live_dir=fake_live)
+    (model,) = json.loads(_attribute(demo.data, "data-config"))["models"]
+    assert model["shape"] == [1, 2, 28, 28] and model["label"] == "convolutional, told the noise level, code of 4"
+
+
 def test_a_new_live_dir_receives_the_browser_files(tmp_path, fake_live, monkeypatch):
     """A reader's re-run with `-p live_dir my-live` gets the modules and runtime copied in."""
     monkeypatch.setattr(demos, "REPO_LIVE", fake_live)
@@ -136,7 +145,8 @@ def _attribute(html: str, name: str) -> str:
 # --- in the browser ----------------------------------------------------------------------------
 
 # A book build and a browser: about 40 s on two cores, hence the slow marks.
-PAGES = {"draw": "book/draw", "walk": "book/deeper/walk", "noise": "book/noise"}  # one page two levels down
+PAGES = {"draw": "book/draw", "walk": "book/deeper/walk", "noise": "book/noise",  # one page two levels down
+         "noise-told": "book/noise-told"}
 
 
 @pytest.fixture(scope="module")
@@ -155,14 +165,17 @@ def build_book(root: Path) -> dict:
     shutil.copytree(ROOT / "demos", root / "demos", ignore=shutil.ignore_patterns("data"))
     torch.manual_seed(0)
     models = {"mlp": MLPAutoencoder(16, hidden=64), "conv": ConvAutoencoder(8, (4, 8, 8)),
-              "walk": MLPAutoencoder(2, hidden=64), "dae": ConvAutoencoder(8, (4, 8, 8))}
+              "walk": MLPAutoencoder(2, hidden=64), "dae": ConvAutoencoder(8, (4, 8, 8)),
+              "told": ConditionalDenoiser(8, (4, 8, 8))}
     test, labels = fake_digits(), torch.arange(120) % 10
     live = root / "demos" / "live"
     html = {"draw": demos.draw_digit(models["mlp"], models["conv"], test, live_dir=live),
             "walk": demos.walk_code(models["walk"], test, labels, live_dir=live),
-            "noise": demos.turn_up_noise(models["dae"], test, live_dir=live, factor=0.4)}
+            "noise": demos.turn_up_noise(models["dae"], test, live_dir=live, factor=0.4),
+            "noise-told": demos.turn_up_noise(models["told"].at_level(0.4), test, live_dir=live, factor=0.4,
+                                              name="noise-told")}
     (root / "book").mkdir()
-    (root / "book" / "index.md").write_text("# Demos\n\nThree live demos.\n")
+    (root / "book" / "index.md").write_text("# Demos\n\nFour live demos.\n")
     for kind, page in PAGES.items():
         (root / page).parent.mkdir(parents=True, exist_ok=True)
         (root / f"{page}.ipynb").write_text(json.dumps(_notebook(kind, html[kind].data)))
@@ -241,12 +254,12 @@ def assert_close(page_values, torch_values, tol=1e-3):
 
 
 @pytest.mark.slow
-def test_check_site_counts_three_running_demos(book):
+def test_check_site_counts_four_running_demos(book):
     import check_site
 
     found = []
     assert check_site.check(book["html"], demos=found) == []
-    assert sorted(d["kind"] for d in found) == ["draw", "noise", "walk"]
+    assert sorted(d["kind"] for d in found) == ["draw", "noise", "noise", "walk"]
     assert all(d["state"] == "ready" and d["first_inference_ms"] > 0 for d in found)
 
 
@@ -327,3 +340,15 @@ def test_from_a_file_each_demo_is_one_line_of_text(book, browser):
     assert demo.get_attribute("data-state") == "static"
     assert demo.inner_text().strip() == demos.FILE_NOTE
     page.close()
+
+
+@pytest.mark.slow
+def test_a_denoiser_told_the_level_is_told_the_sliders_factor(book, browser):
+    page, demo, outside, errors = open_demo(browser, "noise-told")
+    demo.evaluate("el => el.aelibDemo.showDigit(3)")
+    for f in ("0.8", "0.1"):
+        page.locator(".aelib-demo input[type=range]").fill(f)
+        out = outputs(demo)
+        with torch.inference_mode():
+            assert_close(out["denoised"], book["models"]["told"].eval()(with_noise_level(image(out["noisy"]), float(f))))
+    assert outside == [] and unexpected(errors) == []

@@ -476,6 +476,9 @@ def test_benchmark_page_trains_what_its_own_parameters_say():
     assert [(c.lr, c.lr_schedule) for c in more] == [(5e-3, "cosine")]  # the variants' own recipe
     with pytest.raises(ValueError, match="variant_lr"):
         page_jobs(pages.BENCH, {**params, "variants": True, "variant_lr": -1.0})
+    told = {(j.config.model, j.config.noise_range) for j in page_jobs(pages.BENCH, {**params, "dae_training": "conditional"})
+            if j.config.train_noise > 0}
+    assert told == {("cond", True), ("mlp", True)}  # the MLP has no channel for the level: it is trained blind
 
 
 def test_report_page_trains_each_model_at_every_seed():

@@ -7,6 +7,7 @@ the HTML a notebook cell displays (tag the cell `remove-input`):
     demos.draw_digit(mlp, conv, test, live_dir=LIVE)         # draw; both models rebuild it
     demos.walk_code(mlp2, test, test_labels, live_dir=LIVE)  # move through a 2-number code
     demos.turn_up_noise(dae, test, live_dir=LIVE)            # noise slider, denoiser, median filter
+    (a denoiser told the noise level, `at_level(f)`, is told the slider's factor in the browser)
 
 `live_dir` is the folder the site serves as `live/` at its root: the repository's `demos/live`,
 copied into `_build/html/live` by Sphinx (`html_extra_path`). It holds the browser modules
@@ -30,8 +31,9 @@ from torch import nn
 
 from aelib.book import onnx_export
 from aelib.book.onnx_export import Exported
+from aelib.denoise.conditional import AtLevel, ConditionalDenoiser
 from aelib.models import ConvAutoencoder, MLPAutoencoder
-from aelib.noise import check_noise_factor, noisy_copy
+from aelib.noise import check_noise_factor, noisy_copy, with_noise_level
 
 N_DIGITS = 100  # test digits shipped with a demo (the "random test digit" button picks among them)
 N_CHECK = 16  # test digits (or their codes) each export is checked on
@@ -121,14 +123,18 @@ def turn_up_noise(model: nn.Module, test_images: torch.Tensor, *, live_dir: str 
                   title: str = "denoising autoencoder", name: str = "noise") -> Demo:
     """Turn up the noise: a test (or drawn) digit, x + f N(0, 1) clipped to [0, 1] with a seeded
     pattern and a slider for f (starting at `factor`), the model's output (shown under `title`)
-    and a 3x3 median filter's."""
+    and a 3x3 median filter's. A denoiser told the noise level (`AtLevel`) is exported with its
+    level as a second input channel, which the browser fills with the slider's factor."""
     test_images, out = check_images(test_images), _data_dir(live_dir)
     factor = check_noise_factor(factor)
     clean = test_images[:N_CHECK]
     noisy = noisy_copy(clean, factor, seed=0)  # the book's Gaussian noise model
     checks = torch.cat([clean[:N_CHECK // 2], noisy[N_CHECK // 2:]])  # what the demo feeds it: both kinds
+    if isinstance(model, AtLevel):  # each check image with the factor its noise was made with
+        model = model.model
+        checks = with_noise_level(checks, torch.tensor([0.0] * (N_CHECK // 2) + [factor] * (N_CHECK - N_CHECK // 2)))
     export = onnx_export.export(model, checks, f"{name}-denoiser")
-    config = {"models": [_write_model(out, export, _label(model, test_images))],
+    config = {"models": [_write_model(out, export, _label(model, checks))],
               "digits": _write_digits(out, name, test_images), "factor": factor, "title": str(title)}
     return Demo(_html("noise", name, config), [export])
 
@@ -200,7 +206,8 @@ def _encode(model: nn.Module, images: torch.Tensor) -> torch.Tensor:
 
 
 def _label(model: nn.Module, images: torch.Tensor) -> str:
-    kind = {MLPAutoencoder: "MLP", ConvAutoencoder: "convolutional"}.get(type(model), type(model).__name__)
+    kind = {MLPAutoencoder: "MLP", ConvAutoencoder: "convolutional",
+            ConditionalDenoiser: "convolutional, told the noise level"}.get(type(model), type(model).__name__)
     return f"{kind}, code of {_encode(model, images[:1]).shape[1]:,}"
 
 

@@ -85,13 +85,15 @@ def network_configs(base: TrainConfig, factors: Sequence[float], kind: str, conv
     The MLPs share one code size, so that pair differs in its training inputs alone. With
     `variant_epochs`, the blind and the noise-conditional convolutional models are added, trained
     that many epochs (except the one that `training` already makes `dae-conv`), their learning
-    rate decaying along a cosine from `variant_lr` (default: the recipe's) to 0."""
+    rate decaying along a cosine from `variant_lr` (default: the recipe's) to 0. With "conditional",
+    `dae-mlp`, which has no second input channel, is trained across the factors blind ("range")."""
     factors = check_float_list("noise_factors", list(factors), 0.0, 1.0)
     conv = base.replace(model="conv", latent=conv_latent, channels=tuple(channels))
     dae_conv = base.replace(model="conv", latent=dae_latent, channels=tuple(dae_channels))
     mlp = base.replace(model="mlp", latent=mlp_latent)
     configs = {"dae-conv": dae_configs(dae_conv, factors, kind, training, dae_noise),
-               "dae-mlp": dae_configs(mlp, factors, kind, training, dae_noise),
+               "dae-mlp": dae_configs(mlp, factors, kind, "range" if training == "conditional" else training,
+                                      dae_noise),
                CLEAN_CONV: dict.fromkeys(factors, conv),
                CLEAN_MLP: dict.fromkeys(factors, mlp)}
     if variant_epochs is not None:

@@ -1,7 +1,8 @@
 // "Turn up the noise": a clean digit (a test digit, or drawn), the book's Gaussian noise at the
 // slider's factor with a seeded pattern, the denoising autoencoder's output and a 3 x 3 median
 // filter's, each with its PSNR against the clean digit. Config (aelib.book.demos.turn_up_noise):
-// { models: [denoiser], digits: url, factor: the slider's start, title: the model's panel }.
+// { models: [denoiser], digits: url, factor: the slider's start, title: the model's panel }. A
+// denoiser with two input channels is told the noise level: the second holds the slider's factor.
 import { addNoise, begin, button, DrawPad, fmt, gaussian, h, loadDigits, median3, Model, paint, panel,
   provenance, Updater } from "./common.mjs";
 
@@ -17,12 +18,14 @@ export async function mount(el) {
   const factorText = h("span", { className: "aelib-metric" });
   const seedText = h("span", { className: "aelib-metric" });
   const state = { clean: null, from: "", factor: config.factor, seed: 0, z: gaussian(0), out: {} };
+  const told = model.spec.shape[1] === 2; // aelib.noise.with_noise_level: the image, then the level map
 
   const update = new Updater(el, async () => {
     if (!state.clean) state.clean = pad.digit();
     const x = state.clean, f = state.factor;
     const xn = addNoise(x, state.z, f);
-    const [y, m] = [await model.run(xn), median3(xn)];
+    const input = told ? Float32Array.from({ length: 2 * xn.length }, (_, i) => (i < xn.length ? xn[i] : f)) : xn;
+    const [y, m] = [await model.run(input), median3(xn)];
     state.out = { clean: x, noisy: xn, denoised: y, median: m, factor: f, seed: state.seed };
     paint(noisy.canvas, xn);
     paint(denoised.canvas, y);

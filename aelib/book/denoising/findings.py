@@ -220,7 +220,8 @@ def bench_glue(result: Evaluation, p: Mapping, tuned: Mapping[str, dict], bias: 
                               "each": "one model per noise factor, trained at that factor",
                               "conditional": f"one model for every factor, each training image with its own factor "
                                              f"drawn uniformly from 0 to {max(noise):g} and given to the model as a "
-                                             f"second input channel",
+                                             f"second input channel (dae-mlp, which has no such channel, is "
+                                             f"trained the same way, blind)",
                               "fixed": f"one model for every factor, trained at f = {p['dae_noise']:g}"}[p["dae_training"]],
         "variants_text": _variants_text(variants, p["dae_training"]),
         "conv_name": names[bench.CLEAN_CONV], "mlp_name": names[bench.CLEAN_MLP], "control_name": control,
