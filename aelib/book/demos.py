@@ -7,7 +7,8 @@ the HTML a notebook cell displays (tag the cell `remove-input`):
     demos.draw_digit(mlp, conv, test, live_dir=LIVE)         # draw; both models rebuild it
     demos.walk_code(mlp2, test, test_labels, live_dir=LIVE)  # move through a 2-number code
     demos.turn_up_noise(dae, test, live_dir=LIVE)            # noise slider, denoiser, median filter
-    (a denoiser told the noise level, `at_level(f)`, is told the slider's factor in the browser)
+
+A denoiser told the noise level (`at_level(f)`) is told the slider's factor in the browser.
 
 `live_dir` is the folder the site serves as `live/` at its root: the repository's `demos/live`,
 copied into `_build/html/live` by Sphinx (`html_extra_path`). It holds the browser modules
