@@ -130,10 +130,11 @@ def turn_up_noise(model: nn.Module, test_images: torch.Tensor, *, live_dir: str 
     factor = check_noise_factor(factor)
     clean = test_images[:N_CHECK]
     noisy = noisy_copy(clean, factor, seed=0)  # the book's Gaussian noise model
-    checks = torch.cat([clean[:N_CHECK // 2], noisy[N_CHECK // 2:]])  # what the demo feeds it: both kinds
-    if isinstance(model, AtLevel):  # each check image with the factor its noise was made with
+    half = N_CHECK // 2
+    checks = torch.cat([clean[:half], noisy[half:]])  # what the demo feeds it: both kinds
+    if isinstance(model, AtLevel):  # each check image with the factor its noise was made with (0: clean)
         model = model.model
-        checks = with_noise_level(checks, torch.tensor([0.0] * (N_CHECK // 2) + [factor] * (N_CHECK - N_CHECK // 2)))
+        checks = with_noise_level(checks, (torch.arange(len(checks)) >= half) * factor)
     export = onnx_export.export(model, checks, f"{name}-denoiser")
     config = {"models": [_write_model(out, export, _label(model, checks))],
               "digits": _write_digits(out, name, test_images), "factor": factor, "title": str(title)}
