@@ -28,7 +28,7 @@ REQUIRED = {
     "03b_thirty_numbers": {"latent", "paper", "methods", "verdicts", "deep_cost"},
     "04_foreign_images": {"images", "difference"},
     "05_compression_ratio": {"latent", "ratio_floats", "ratio_bytes", "model_bytes", "verdict_decoder_not_a_factor"},
-    "05b_real_compression": {"points", "target", "chosen", "model_bytes", "near"},
+    "05b_real_compression": {"points", "target", "chosen", "model_bytes", "near", "rate_training"},
     "06_conv_vs_linear": {"model", "latent", "difference", "seconds", "parameters", "pca"},
     "07_denoising": {"noise", "psnr_noisy", "psnr", "ssim", "verdicts"},
     "07b_denoising_benchmark": {"noise", "methods", "versus_classical", "equal_code", "verdicts", "demo_exports"},

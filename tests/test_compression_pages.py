@@ -99,7 +99,7 @@ def test_zlib_text_for_every_case(page):
 # --- 05b_real_compression -------------------------------------------------------------------------
 
 PARAMS = dict(dataset="mnist", mlp_latents=[16], conv_latents="[16, 32]", steps=[0.5, 1.0], rate_latent=8,
-              rate_epochs=3, lambdas=[1e-4, 1e-3], target_psnr=25.0, epochs=2, lr=1e-3, batch_size=64, seed=0,
+              rate_epochs=3, rate_lr=2e-3, lambdas=[1e-4, 1e-3], target_psnr=25.0, epochs=2, lr=1e-3, batch_size=64, seed=0,
               train_size=1000, test_size=200, cache_dir=".cache", results_dir="book/results")
 
 
@@ -110,12 +110,19 @@ def test_codec_specs_and_the_registered_trainings():
                                        "rate-8 lambda 0.001"]
     assert all(s.config.epochs == (3 if s.config.model == "rate" else 2) and s.config.train_size == 1000
                for s in specs)
+    # the rate-aware models' own recipe: a cosine from rate_lr; the post-hoc models the shared one
+    assert {(s.config.lr, s.config.lr_schedule) for s in specs if s.config.model == "rate"} == {(2e-3, "cosine")}
+    assert {(s.config.lr, s.config.lr_schedule) for s in specs if s.config.model != "rate"} == {(1e-3, "constant")}
+    assert real_prose.recipes(specs) == {
+        "rate_recipe": "3 epochs with the learning rate decaying along a cosine from 0.002 to 0",
+        "shared_recipe": "2 epochs at a constant learning rate of 0.001"}
     jobs = page_jobs(real_page.STEM, PARAMS)  # several steps share one network
     assert len(jobs) == 5 and {j.config for j in jobs} == {s.config for s in specs}
 
 
 @pytest.mark.parametrize("bad, match", [({"steps": [0.0]}, "steps"), ({"lambdas": []}, "lambdas"),
-                                        ({"rate_latent": 0}, "rate_latent"), ({"target_psnr": 200}, "target_psnr")])
+                                        ({"rate_latent": 0}, "rate_latent"), ({"target_psnr": 200}, "target_psnr"),
+                                        ({"rate_lr": 0}, "rate_lr")])
 def test_bad_page_parameters_are_named(bad, match):
     with pytest.raises((ValueError, TypeError), match=match):
         real_page.codec_specs({**PARAMS, **bad})
@@ -160,6 +167,12 @@ def test_factor_text_for_every_outcome():
                                                  "8.0 times fewer")
     short = _target(ratio=2.0, bytes_reference=19.6, verdict_factor=curves.FAILS)
     assert real_prose.factor_text(short).endswith("2.0 times fewer, where the target asks for 6 times fewer")
+    # a ratio just short of the factor is not printed as the factor itself, nor one just past it below
+    near = _target(ratio=5.996, bytes_reference=58.76, verdict_factor=curves.FAILS)
+    assert real_prose.factor_text(near).endswith("5.996 times fewer, where the target asks for 6 times fewer")
+    assert real_prose.factor_text(_target(ratio=6.04)).endswith("6.0 times fewer")
+    assert real_prose.factor_text(_target(ratio=5.96, verdict_factor=curves.FAILS)).endswith(
+        "5.96 times fewer, where the target asks for 6 times fewer")
     worse = _target(ratio=0.5, bytes_reference=4.9, verdict_factor=curves.FAILS)
     assert "2.0 times more, where" in real_prose.factor_text(worse)
     for ours, theirs, who in ((None, 0.8, "our best curve does"), (0.1, None, "WebP's curve does"),

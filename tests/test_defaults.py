@@ -15,7 +15,8 @@ from aelib.config import TrainConfig
 ROOT = Path(__file__).resolve().parent.parent
 RECIPE = dict(epochs=2, lr=1e-3, train_size=1000)
 CONV = [CodecSpec(TrainConfig(model="conv", latent=16, **RECIPE), s) for s in (0.2, 0.8)]
-RATE = [CodecSpec(TrainConfig(model="rate", latent=32, rate_lambda=lam, **{**RECIPE, "epochs": 3}))
+RATE = [CodecSpec(TrainConfig(model="rate", latent=32, rate_lambda=lam, lr_schedule="cosine",
+                              **{**RECIPE, "epochs": 3, "lr": 2e-3}))
         for lam in (1e-5, 1e-4)]
 PSNR = {CONV[0]: 27.0, CONV[1]: 21.0, RATE[0]: 30.0, RATE[1]: 24.0}
 
@@ -45,9 +46,10 @@ def test_a_codec_the_book_did_not_build_needs_its_setting_and_takes_the_books_re
     new = defaults.resolve(built, "conv-64", step=0.4)
     assert new.config == CONV[0].config.replace(latent=64) and new.step == 0.4
     rate = defaults.resolve(built, "rate-8", rate_lambda=1e-3)
-    assert rate.config.epochs == 3 and rate.config.rate_lambda == 1e-3  # the book's rate recipe
+    assert rate.config.rate_lambda == 1e-3 and (rate.config.epochs, rate.config.lr, rate.config.lr_schedule) == (
+        3, 2e-3, "cosine")  # the book's rate recipe, its schedule too
     mlp = defaults.resolve(built, "mlp-16", step=0.5)  # no MLP built: the recipe of the chosen codec
-    assert (mlp.config.lr, mlp.config.train_size, mlp.config.epochs) == (1e-3, 1000, 3)
+    assert (mlp.config.lr, mlp.config.train_size, mlp.config.epochs) == (2e-3, 1000, 3)
 
 
 def test_without_a_book_the_recipe_is_train_configs_own():

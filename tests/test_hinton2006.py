@@ -5,6 +5,7 @@ import torch
 
 from aelib.bench import train_flops_per_image
 from aelib.book import hinton2006 as hs
+from aelib.book.common import training_cost
 from aelib.book.claims import CANNOT, FAILS, HOLDS, NOISE
 from aelib.book.sections import page_jobs
 from aelib.config import TrainConfig
@@ -73,7 +74,7 @@ def test_a_pca_of_a_smaller_setup_than_the_papers_cannot_tell():
 
 
 def test_training_cost_counts_every_epoch():
-    cost = hs.training_cost([1.0, 2.0], flops_per_image=1e6, images_per_epoch=1000)
+    cost = training_cost([1.0, 2.0], flops_per_image=1e6, images_per_epoch=1000)
     assert cost == {"seconds": 3.0, "epochs": 2, "tflop": 2e9 / 1e12}
 
 

@@ -34,6 +34,14 @@ def recipe(params: dict, **changes) -> TrainConfig:
     return TrainConfig(**{**base, **changes})
 
 
+def training_cost(history_seconds: list[float], flops_per_image: float, images_per_epoch: int) -> dict:
+    """What a recipe cost to train: seconds, epochs and TFLOP (2 per multiply-add, forward and
+    backward, as aelib.bench counts them)."""
+    epochs = len(history_seconds)
+    return {"seconds": float(sum(history_seconds)), "epochs": epochs,
+            "tflop": flops_per_image * images_per_epoch * epochs / 1e12}
+
+
 def spread_seeds(p) -> list[int]:
     """The page's extra seeds, trained only to measure the seed-to-seed spread; may be empty."""
     extra = as_list("spread_seeds", p.get("spread_seeds", []))

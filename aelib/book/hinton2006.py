@@ -110,14 +110,6 @@ def findings(ours: dict[str, np.ndarray], pca_name: str, applies: bool, n_fit: i
     return {"pca": pca, **{n: beats(n, ours[n]) for n in autoencoders}}
 
 
-def training_cost(history_seconds: list[float], flops_per_image: float, images_per_epoch: int) -> dict:
-    """What a recipe cost to train: seconds, epochs and TFLOP (2 per multiply-add, forward and
-    backward, as aelib.bench counts them)."""
-    epochs = len(history_seconds)
-    return {"seconds": float(sum(history_seconds)), "epochs": epochs,
-            "tflop": flops_per_image * images_per_epoch * epochs / 1e12}
-
-
 def pretraining_text(verdict: Verdict) -> str:
     """What our recipe's outcome says about the 2006 paper's layer-wise pretraining."""
     if verdict.outcome == HOLDS:

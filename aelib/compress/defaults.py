@@ -118,13 +118,13 @@ def _parse(codec: str) -> tuple[str, int]:
 
 
 def _recipe_of(built: Built | None, model: str) -> TrainConfig:
-    """The book's training recipe (from a codec of the same model kind if it built one, else its
-    choice); TrainConfig's defaults when there is no book."""
+    """The book's training recipe, its learning-rate schedule included (from a codec of the same
+    model kind if it built one, else its choice); TrainConfig's defaults when there is no book."""
     if built is None:
         return TrainConfig()
     same = [s for s, _ in built.codecs if s.config.model == model]
     cfg = (same[0] if same else built.chosen).config
-    keep = {f.name: getattr(cfg, f.name) for f in fields(TrainConfig) if f.name in RECIPE}
+    keep = {f.name: getattr(cfg, f.name) for f in fields(TrainConfig) if f.name in (*RECIPE, "lr_schedule")}
     return TrainConfig(**keep)
 
 

@@ -15,7 +15,8 @@ import pandas as pd
 import torch
 
 from aelib import plots
-from aelib.book.common import recipe
+from aelib.bench import train_flops_per_image
+from aelib.book.common import recipe, training_cost
 from aelib.compress import curves, defaults, rd, stdcodecs
 from aelib.compress.codec import Codec, CodecSpec
 from aelib.config import MAX_LATENT, check_float_list, check_int_list
@@ -31,18 +32,21 @@ N_SHOW = 10  # test digits in the examples figure
 
 def codec_specs(p: dict) -> list[CodecSpec]:
     """Every codec of the page, its parameters checked: each MLP and conv code size at each step
-    (quantized after training), and the rate-aware model at each lambda (trained for
-    `rate_epochs`); all with the page's shared recipe."""
+    (quantized after training) with the page's shared recipe, and the rate-aware model at each
+    lambda with its own: `rate_epochs` epochs, the learning rate decaying along a cosine from
+    `rate_lr` to 0."""
     mlp = check_int_list("mlp_latents", p["mlp_latents"], lo=1, hi=MAX_LATENT)
     conv = check_int_list("conv_latents", p["conv_latents"], lo=1, hi=MAX_LATENT)
     steps = check_float_list("steps", p["steps"], 0, 100, positive=True)
     (rate_latent,) = check_int_list("rate_latent", [p["rate_latent"]], lo=1, hi=MAX_LATENT)
     (rate_epochs,) = check_int_list("rate_epochs", [p["rate_epochs"]], lo=1, hi=10_000)
+    (rate_lr,) = check_float_list("rate_lr", [p["rate_lr"]], 0, 1, positive=True)
     lambdas = check_float_list("lambdas", p["lambdas"], 0, 1, positive=True)
     check_float_list("target_psnr", [p["target_psnr"]], 5, 99)
     post_hoc = [CodecSpec(recipe(p, model=m, latent=k), step)
                 for m, ks in (("mlp", mlp), ("conv", conv)) for k in ks for step in steps]
-    return post_hoc + [CodecSpec(recipe(p, model="rate", latent=rate_latent, rate_lambda=lam, epochs=rate_epochs))
+    return post_hoc + [CodecSpec(recipe(p, model="rate", latent=rate_latent, rate_lambda=lam, epochs=rate_epochs,
+                                        lr=rate_lr, lr_schedule="cosine"))
                        for lam in lambdas]
 
 
@@ -65,6 +69,7 @@ class RealPage:
     images: np.ndarray  # (N, 28, 28) uint8, the same images as stored
     ours_seconds: float  # our codecs: training the cache lacked, fitting and measuring
     cache_keys: dict[str, str]
+    rate_cost: dict  # the rate-aware models' training, summed: models, seconds (as trained) and TFLOP
 
     @property
     def chosen(self) -> CodecSpec:
@@ -86,9 +91,13 @@ def measure(s) -> RealPage:
     (avif,) = rd.standard_points(images[:AVIF_PROBE], {"avif": [0]}, s.cache_dir,
                                  options={"avif": stdcodecs.AVIF_LIBAVIF_TUNING})
     near = {c: curves.nearest(ours + theirs, c, target_psnr) for c in ["ours", *stdcodecs.LOSSY]}
+    rate = [training_cost(runs[c].history.seconds, train_flops_per_image(runs[c].model()), s.train_images(c))
+            for c in {spec.config for spec in specs if spec.config.model == "rate"}]
     return RealPage(specs, ours, theirs, {**avif, "n_images": min(AVIF_PROBE, len(images))}, codecs,
                     curves.target(ours, theirs, target_psnr, TARGET_FACTOR, REFERENCE), near, x, images, seconds,
-                    {spec.name: s.cache_key(spec.config) for spec in specs})
+                    {spec.name: s.cache_key(spec.config) for spec in specs},
+                    {"models": len(rate), "seconds": sum(c["seconds"] for c in rate),
+                     "tflop": sum(c["tflop"] for c in rate)})
 
 
 # --- figures and tables --------------------------------------------------------------------------
@@ -159,6 +168,7 @@ def results(m: RealPage) -> dict:
             "model_bytes": m.codecs[best["setting"]].model_bytes(), "images_to_pay_off": model_payoff(m)[1],
             "avif_libavif_tuning": m.avif_libavif,
             "seconds": {"standard_codecs": sum(p["seconds"] for p in m.theirs), "ours": m.ours_seconds},
+            "rate_training": m.rate_cost,
             "configs": {s.name: s.config.to_dict() for s in m.specs}, "cache_keys": m.cache_keys}
 
 

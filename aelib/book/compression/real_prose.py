@@ -8,6 +8,7 @@ most 1/factor of WebP's bytes.
 """
 from __future__ import annotations
 
+from aelib.book.page import plural
 from aelib.compress import curves, ratio
 from aelib.compress.fileformat import ONE_IMAGE_HEADER
 
@@ -39,8 +40,19 @@ def summary(m) -> dict:
         "payoff_text": model_payoff(m)[0], "std_seconds": std_seconds,
         "std_per_10k": std_seconds / len(m.x) * 10_000, "slowest": slowest(m.theirs),
         "ours_seconds": m.ours_seconds, "verdict_below": t["verdict_below"], "verdict_factor": t["verdict_factor"],
-        "below_text": below_text(t), "factor_text": factor_text(t),
+        "below_text": below_text(t), "factor_text": factor_text(t), **recipes(m.specs),
+        "rate_seconds": m.rate_cost["seconds"], "rate_tflop": m.rate_cost["tflop"],
     }
+
+
+def recipes(specs) -> dict:
+    """The two training recipes in words: the rate-aware models' own and the post-hoc models'
+    shared one (the page always trains both kinds)."""
+    rate = next(s.config for s in specs if s.config.model == "rate")
+    post_hoc = next(s.config for s in specs if s.config.model != "rate")
+    return {"rate_recipe": f"{plural(rate.epochs, 'epoch')} with the learning rate decaying along a cosine "
+                           f"from {rate.lr:g} to 0",
+            "shared_recipe": f"{plural(post_hoc.epochs, 'epoch')} at a constant learning rate of {post_hoc.lr:g}"}
 
 
 def below_text(t: dict) -> str:
@@ -74,10 +86,20 @@ def factor_text(t: dict) -> str:
         return f"cannot tell, since {short} {'does' if ' and ' not in short else 'do'} not reach {psnr:.0f} dB"
     there = (f"at {psnr:.0f} dB ours needs {t['bytes_ours']:.1f} bytes per image and {ref} "
              f"{t['bytes_reference']:.1f}, ")
-    there += f"{t['ratio']:.1f} times fewer" if t["ratio"] >= 1 else f"{1 / t['ratio']:.1f} times more"
+    there += f"{_times(t['ratio'], t['factor'])} times fewer" if t["ratio"] >= 1 else f"{1 / t['ratio']:.1f} times more"
     if t["verdict_factor"] == HOLDS:
         return f"holds, since {there}"
     return f"does not hold, since {there}, where the target asks for {t['factor']:g} times fewer"
+
+
+def _times(ratio: float, factor: float) -> str:
+    """The ratio to one decimal, or to as many more as it takes not to print the factor itself
+    for a ratio on the other side of it (5.996 beside a target of 6 reads 5.996, not 6.0)."""
+    for digits in range(1, 6):
+        text = f"{ratio:.{digits}f}"
+        if (float(text) >= factor) == (ratio >= factor):
+            return text
+    return text
 
 
 def model_payoff(m) -> tuple[str, int | None]:
