@@ -222,5 +222,8 @@ def test_record_text_says_what_the_figures_cover():
              "added_training": [{"config": cfg, "seconds": 5.0}]}
     text = perf.record_text({"full": later})
     assert "gained 1 model;" in text and "1,800 s (30 min)" in text and "def5678" in text
+    assert "no longer" not in text
+    dropped = perf.record_text({"full": {**later, "dropped_training": [{"config": cfg, "seconds": 10.0}] * 2}})
+    assert "still counts the 2 recorded models the plan no longer trains (20 s of training)." in dropped
     _, eff = perf.training_efficiency({"full": later}, peak_gflops=100.0)
     assert eff["models"] == 4 and eff["seconds"] == 35.0  # the added training counts too

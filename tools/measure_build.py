@@ -131,15 +131,20 @@ def commit() -> str:
     return head + ("+changes" if dirty else "") if head else "unknown"
 
 
-def measure_added(profile: str, cache: Path) -> dict:
+def measure_added(profile: str, cache: Path, recorded: dict) -> dict:
     """On a cache that holds a recorded cold build's models, train what the profile's plan needs
-    beyond them (models added to the book since that build), timed as `make models` runs it."""
+    beyond them (models added to the book since that build), timed as `make models` runs it; and
+    list the recorded build's models that the plan no longer trains (`dropped_training`)."""
+    from models import profile_jobs  # tools/models.py
+
     if not (cache / "runs").is_dir():
         raise SystemExit(f"{cache} holds no models: --added needs the cache of a recorded cold build")
     before = set(_models(cache))
     seconds, _ = _train(profile, cache)
     added = set(_models(cache)) - before
+    planned = [job.config.to_dict() for job in profile_jobs(profile)]
     return {"added_models": seconds, "added_training": training_seconds(cache, only=added),
+            "dropped_training": [r for r in recorded.get("cold_training", []) if r["config"] not in planned],
             "added_commit": commit(), "added_date": time.strftime("%Y-%m-%d")}
 
 
@@ -180,7 +185,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.cache is None or args.profile not in table:
             raise SystemExit("--warm-only and --added need --cache and a cold measurement of the profile already "
                              "recorded")
-        extra = measure_added(args.profile, args.cache) if args.added else measure_warm(args.profile, args.cache,
+        extra = measure_added(args.profile, args.cache, table[args.profile]) if args.added else measure_warm(args.profile, args.cache,
                                                                                          args.pages, args.results,
                                                                                          args.jobs)
         result = {**table[args.profile], **extra}

@@ -161,6 +161,10 @@ def record_text(times: dict | None, profile: str = "full") -> str:
                  f"build of the current plan needs about {entry['cold_total'] + entry['added_models']:,.0f} s "
                  f"({(entry['cold_total'] + entry['added_models']) / 60:.0f} min), leaving aside what its new pages "
                  f"add besides training.")
+        if entry.get("dropped_training"):
+            dropped = entry["dropped_training"]
+            text += (f" That estimate still counts the {plural(len(dropped), 'recorded model')} the plan no longer "
+                     f"trains ({sum(r['seconds'] for r in dropped):,.0f} s of training).")
     if entry.get("warm_commit"):
         jobs = entry.get("warm_jobs", 1)
         text += (f" The warm rebuild was measured again at commit {entry['warm_commit']}, on every current page"
