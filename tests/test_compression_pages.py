@@ -191,12 +191,12 @@ def test_model_payoff_for_every_case():
     webp = [{"codec": "webp", "lossless": False, "bpp": b * 8 / 784, "psnr": q} for b, q in ((50, 20), (200, 30))]
     text, n = real_prose.model_payoff(_fake(20.0, webp))
     assert n == ratio.images_to_pay_off(1000, 20.0, 100.0) == 13 and text.endswith("paid for itself after 13 images")
-    assert "(WebP at 25.00 dB, 100.0 bytes per image)" in text
+    assert "(WebP at 25.00 dB, read off its curve between two of its settings: 100.0 per image)" in text
     text, n = real_prose.model_payoff(_fake(150.0, webp))
     assert n is None and text.endswith("no more than ours, so the model never pays for itself")
     # every setting gives more than our 25 dB: the cheapest of them is what we are set against
     text, n = real_prose.model_payoff(_fake(20.0, [{**p, "psnr": p["psnr"] + 10} for p in webp]))
-    assert n == 34 and "(WebP at 30.00 dB, 50.0 bytes per image)" in text  # ceil(1000 / 30)
+    assert n == 34 and "(a WebP file at 30.00 dB: 50.0 per image)" in text  # ceil(1000 / 30)
     text, n = real_prose.model_payoff(_fake(20.0, [{**p, "psnr": p["psnr"] - 10} for p in webp]))
     assert n is None and text == "no standard lossy codec reaches 25.00 dB, so there is nothing to pay back"
 

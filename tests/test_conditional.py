@@ -54,19 +54,26 @@ def test_conditional_trains_deterministically(mnist):
 def test_variants_join_the_benchmark_once_each():
     base = TrainConfig(lr=1e-3)
     args = (base, [0.1, 0.3], "gaussian", 64, 128, (16, 32, 32), 512, (16, 32, 32))
-    each = bench.network_configs(*args, "each", variant_epochs=20)
+    each = bench.network_configs(*args, "each", one_model_epochs=20, one_model_lr=2e-3, variants=True)
     assert {"dae-conv-blind", "dae-conv-cond"} <= set(each)
     cond = each["dae-conv-cond"][0.1]
     assert (cond.model, cond.noise_range, cond.train_noise, cond.epochs) == ("cond", True, 0.3, 20)
+    assert (cond.lr, cond.lr_schedule) == (2e-3, "cosine")  # the one-model recipe
     assert each["dae-conv-cond"][0.3] == cond  # one model for both factors
-    blind = bench.network_configs(*args, "range", variant_epochs=20)
+    assert each["dae-conv"][0.1].epochs == base.epochs  # the per-factor models keep the page's recipe
+    blind = bench.network_configs(*args, "range", one_model_epochs=20, one_model_lr=2e-3, variants=True)
     assert "dae-conv-blind" not in blind and "dae-conv-cond" in blind  # dae-conv is itself the blind one
-    assert not {"dae-conv-blind", "dae-conv-cond"} & set(bench.network_configs(*args, "each"))
+    assert blind["dae-conv"][0.1] == each["dae-conv-blind"][0.1]
+    assert not {"dae-conv-blind", "dae-conv-cond"} & set(bench.network_configs(*args, "each", one_model_epochs=20))
     assert bench.dae_configs(base.replace(model="conv"), [0.2, 0.4], "gaussian", "conditional")[0.2].model == "cond"
-    told = bench.network_configs(*args, "conditional", variant_epochs=20)  # the page's own parameter
-    assert told["dae-conv"][0.1].model == "cond" and "dae-conv-cond" not in told and "dae-conv-blind" in told
+    told = bench.network_configs(*args, "conditional", one_model_epochs=20, one_model_lr=2e-3, variants=True)
+    assert "dae-conv-cond" not in told and "dae-conv-blind" in told
+    # the one model that replaces the per-factor ones is the very model compared with them: one cache entry
+    assert told["dae-conv"][0.1] == told["dae-conv"][0.3] == cond
     mlp = told["dae-mlp"][0.1]  # an MLP has no channel for the level: trained across the factors, blind
-    assert (mlp.model, mlp.noise_range, mlp.train_noise) == ("mlp", True, 0.3) and told["dae-mlp"][0.3] == mlp
+    assert (mlp.model, mlp.noise_range, mlp.train_noise, mlp.epochs) == ("mlp", True, 0.3, base.epochs)
+    assert told["dae-mlp"][0.3] == mlp
+    assert len(bench.distinct_configs(told)) == len(bench.distinct_configs(each)) - 2 * 2 + 1  # per-factor pairs gone
     with pytest.raises(ValueError, match="convolutional"):
         bench.dae_configs(base, [0.2], "gaussian", "conditional")
 

@@ -66,8 +66,10 @@ def test_cheapest_at_reads_a_setting_above_the_quality_asked():
     webp = _pts([(95.8 * 8 / 784, 22.9), (150 * 8 / 784, 26.0)], "webp")
     at = curves.cheapest_at(jpeg + webp, 20.698)  # below both frontiers: the cheapest file that gives more
     assert at["codec"] == "webp" and at["bytes"] == pytest.approx(95.8) and at["psnr"] == 22.9
+    assert not at["interpolated"]  # a file of that setting was made
     at = curves.cheapest_at(jpeg, 22.0)  # within JPEG's frontier: interpolated
-    assert at["codec"] == "jpeg" and 213.7 < at["bytes"] < 400 and at["psnr"] == 22.0
+    assert at["codec"] == "jpeg" and 213.7 < at["bytes"] < 400 and at["psnr"] == 22.0 and at["interpolated"]
+    assert not curves.cheapest_at(jpeg, 24.0)["interpolated"]  # on a measured setting
     assert curves.cheapest_at(jpeg + webp, 30.0) is None
 
 

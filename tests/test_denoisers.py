@@ -20,7 +20,7 @@ from aelib.book.sections import NOTEBOOKS, page_jobs
 from aelib.book.tables import model_name
 from aelib.config import TrainConfig
 from aelib.data import split, to_float
-from aelib.book.denoising import findings, pages, tables
+from aelib.book.denoising import claims, findings, pages, tables
 from aelib.denoise import bench, classical
 from aelib.denoise.evaluate import evaluate
 from aelib.noise import noisy_copy
@@ -321,8 +321,8 @@ def _glue(small, kind="gaussian", median_best=True, control=True):
     shift = 50.0 if median_best else -50.0
     median = {f: replace(d, psnr=d.psnr + shift) for f, d in result.outputs["median"].items()}
     result = replace(result, kind=kind, outputs={**result.outputs, "median": median})
-    p = _bench_params(**({} if control else {"dae_latent": 64}))
-    assert (p["conv_latent"], p["dae_training"]) == (64, "each")
+    p = _bench_params(dae_training="each", **({} if control else {"dae_latent": 64}))
+    assert p["conv_latent"] == 64
     tuned = {"median": {"values": {0.2: 3, 0.5: 5}}}
     return findings.bench_glue(result, p, tuned, [0.05, 0.2], findings.bench_verdicts(result, p))
 
@@ -354,6 +354,41 @@ def test_benchmark_prose_without_a_separate_control(small):
     assert g["control_text"].startswith("conv-64 already has the denoising model's code of 64")
     assert "is itself the control" in g["control_text"]
     assert "already built like the denoising one" in g["noisy_training_evidence"]
+
+
+@pytest.mark.parametrize("training", ["each", "conditional", "range", "fixed"])
+def test_one_model_prose_says_what_this_execution_can_judge(small, training):
+    """Only one model per level lets the page judge one model for every level; where dae-conv is
+    itself the one model, the page says so, judges nothing, and sets it against the other variant."""
+    other = {"conditional": "dae-conv-blind", "range": "dae-conv-cond"}.get(training, "dae-conv-blind")
+    result = replace(small, outputs={**small.outputs, other: small.outputs["conv-64"]})
+    p = _bench_params(dae_training=training)
+    g = findings.bench_glue(result, p, {"median": {"values": {0.2: 3, 0.5: 5}}}, [0.05, 0.2],
+                            verdicts := findings.bench_verdicts(result, p))
+    text = g["one_model_text"]
+    assert "`" not in text and "*" not in text and "None" not in text and "within 0.2 dB" in text
+    gain = bench.gains(result, "dae-conv", other)["gain"]
+    if training == "each":
+        assert text.startswith("the variants, each trained once across the factors for 30 epochs")
+        assert verdicts["blind"].outcome != claims.CANNOT  # dae-conv-blind is judged against the per-level models
+        assert verdicts["conditional"].outcome == claims.CANNOT  # not trained here
+    else:
+        assert {v.outcome for k, v in verdicts.items() if k in ("blind", "conditional")} == {claims.CANNOT}
+        assert 'dae_training "each"' in verdicts["blind"].evidence
+    if training in ("conditional", "range"):
+        assert text.startswith(f"here dae-conv is itself one model for every level, "
+                               f"{'told' if training == 'conditional' else 'never told'} the level")
+        assert f"Against {other}" in text and f"{gain[0]:+.2f} ±" in text and "paired over 12 test digits" in text
+        assert "30 epochs, its learning rate decaying along a cosine from 0.002" in g["dae_training_text"]
+    if training == "fixed":
+        assert "at one level" in text and "Against" not in text
+
+
+def test_a_small_lead_is_not_printed_as_a_tie():
+    assert findings._lead([0.05, 5.83], [5.1, 5.83], 10_000) == (
+        "On the 10,000 test digits its PSNR lead over the best classical method ranges from 0.05 to 5.8 dB, and is "
+        "at least 5.1 dB from f = 0.3 on.")
+    assert findings._lead([-0.04, -2.0], [], 10).endswith("trails the best classical method by 0.04 to 2.0 dB in PSNR.")
 
 
 ROLE_KEY = re.compile(r"\bae-(conv|mlp)")  # bench's role keys (ae-conv, ae-mlp, ae-conv-dae-code); not dae-conv
@@ -470,12 +505,13 @@ def test_benchmark_page_trains_what_its_own_parameters_say():
     assert got == {("conv", 40, (16, 32, 32), 0.3), ("mlp", 20, None, 0.3), ("conv", 32, (8, 16), 0.0),
                    ("mlp", 20, None, 0.0), ("conv", 40, (16, 32, 32), 0.0)}
     assert all(j.config.dataset == "mnist" for j in jobs)
-    more = {j.config for j in page_jobs(pages.BENCH, {**params, "variants": True, "variant_epochs": 3,
-                                                      "variant_lr": 5e-3})} - {j.config for j in jobs}
-    assert [(c.model, c.latent, c.epochs, c.noise_range) for c in more] == [("cond", 40, 3, True)]  # range is dae-conv
-    assert [(c.lr, c.lr_schedule) for c in more] == [(5e-3, "cosine")]  # the variants' own recipe
-    with pytest.raises(ValueError, match="variant_lr"):
-        page_jobs(pages.BENCH, {**params, "variants": True, "variant_lr": -1.0})
+    recipe = {"one_model_epochs": 3, "one_model_lr": 5e-3}
+    more = {j.config for j in page_jobs(pages.BENCH, {**params, "variants": True, **recipe})}
+    across = sorted((c.model, c.epochs, c.lr, c.lr_schedule) for c in more if c.noise_range)
+    # dae-conv (blind, as "range" says) and the told variant on the one-model recipe; dae-mlp on the page's
+    assert across == [("cond", 3, 5e-3, "cosine"), ("conv", 3, 5e-3, "cosine"), ("mlp", 10, 1e-3, "constant")]
+    with pytest.raises(ValueError, match="one_model_lr"):
+        page_jobs(pages.BENCH, {**params, "one_model_lr": -1.0})
     told = {(j.config.model, j.config.noise_range) for j in page_jobs(pages.BENCH, {**params, "dae_training": "conditional"})
             if j.config.train_noise > 0}
     assert told == {("cond", True), ("mlp", True)}  # the MLP has no channel for the level: it is trained blind

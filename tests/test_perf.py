@@ -1,9 +1,14 @@
 """The Performance page's readers: recorded measurements against issue 6's targets."""
 import json
+import sys
+from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
 from aelib.book import perf
+
+ROOT = Path(__file__).resolve().parent.parent
 
 # Shaped like `python -m aelib.bench --json` on the 2-core CPU (numbers rounded).
 BENCH = {
@@ -225,5 +230,34 @@ def test_record_text_says_what_the_figures_cover():
     assert "no longer" not in text
     dropped = perf.record_text({"full": {**later, "dropped_training": [{"config": cfg, "seconds": 10.0}] * 2}})
     assert "still counts the 2 recorded models the plan no longer trains (20 s of training)." in dropped
+    twice = perf.record_text({"full": {**later, "added_commit": "def5678, 0123abc"}})
+    assert "cache at commits def5678, 0123abc, they took 300 s more" in twice
     _, eff = perf.training_efficiency({"full": later}, peak_gflops=100.0)
     assert eff["models"] == 4 and eff["seconds"] == 35.0  # the added training counts too
+
+
+def test_a_second_added_pass_keeps_the_first_and_adds_its_own(tmp_path, monkeypatch):
+    """measure_build --added on a cache that already holds an earlier pass's models: only the
+    newer models train; both passes' figures are kept, and the dropped list grows."""
+    sys.path.insert(0, str(ROOT / "tools"))
+    import measure_build
+    import models as tools_models
+
+    old, kept, gone, new = ({"model": m, "latent": 8} for m in ("conv", "rate", "mlp", "cond"))
+    recorded = {"cold_training": [{"config": old, "seconds": 10.0}, {"config": gone, "seconds": 7.0}],
+                "added_training": [{"config": kept, "seconds": 50.0}, {"config": {"model": "deep"}, "seconds": 4.0}],
+                "added_models": 60.0, "added_commit": "aaaaaaa", "added_date": "2026-12-02"}
+    (tmp_path / "runs").mkdir()
+    monkeypatch.setattr(measure_build, "_train", lambda profile, cache: (
+        (cache / "runs" / "new.pt").write_bytes(b"x"), (12.0, {}))[1])
+    monkeypatch.setattr(measure_build, "training_seconds",
+                        lambda cache, only: [{"config": new, "seconds": 11.0}] if only == {"new.pt"} else [])
+    monkeypatch.setattr(measure_build, "commit", lambda: "bbbbbbb")
+    monkeypatch.setattr(tools_models, "profile_jobs", lambda profile: [
+        SimpleNamespace(config=SimpleNamespace(to_dict=lambda c=c: c)) for c in (old, kept, new)])
+    got = measure_build.measure_added("full", tmp_path, recorded)
+    assert got["added_models"] == 72.0 and got["added_commit"] == "aaaaaaa, bbbbbbb"
+    assert [r["config"] for r in got["added_training"]] == [kept, {"model": "deep"}, new]
+    assert [(r["commit"], r["seconds"], r["models"]) for r in got["added_runs"]] == [("aaaaaaa", 60.0, 2),
+                                                                                   ("bbbbbbb", 12.0, 1)]
+    assert [r["config"] for r in got["dropped_training"]] == [gone, {"model": "deep"}]  # dropped since, either pass

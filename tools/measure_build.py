@@ -134,18 +134,26 @@ def commit() -> str:
 def measure_added(profile: str, cache: Path, recorded: dict) -> dict:
     """On a cache that holds a recorded cold build's models, train what the profile's plan needs
     beyond them (models added to the book since that build), timed as `make models` runs it; and
-    list the recorded build's models that the plan no longer trains (`dropped_training`)."""
+    list the recorded build's models that the plan no longer trains (`dropped_training`). On a
+    cache that also holds the models of an earlier --added pass, only the plan's newer models
+    train: the earlier pass's figures are kept and this pass's are added to them (`added_runs`:
+    one entry per pass), and an earlier-added model the plan has dropped since joins the dropped."""
     from models import profile_jobs  # tools/models.py
 
     if not (cache / "runs").is_dir():
         raise SystemExit(f"{cache} holds no models: --added needs the cache of a recorded cold build")
     before = set(_models(cache))
     seconds, _ = _train(profile, cache)
-    added = set(_models(cache)) - before
+    new = training_seconds(cache, only=set(_models(cache)) - before)
     planned = [job.config.to_dict() for job in profile_jobs(profile)]
-    return {"added_models": seconds, "added_training": training_seconds(cache, only=added),
-            "dropped_training": [r for r in recorded.get("cold_training", []) if r["config"] not in planned],
-            "added_commit": commit(), "added_date": time.strftime("%Y-%m-%d")}
+    earlier = recorded.get("added_training", [])
+    runs = recorded.get("added_runs") or ([{"commit": recorded.get("added_commit", "unrecorded"),
+                                            "date": recorded.get("added_date"), "seconds": recorded["added_models"],
+                                            "models": len(earlier)}] if earlier else [])
+    runs = [*runs, {"commit": commit(), "date": time.strftime("%Y-%m-%d"), "seconds": seconds, "models": len(new)}]
+    return {"added_models": sum(r["seconds"] for r in runs), "added_training": [*earlier, *new], "added_runs": runs,
+            "dropped_training": [r for r in [*recorded.get("cold_training", []), *earlier] if r["config"] not in planned],
+            "added_commit": ", ".join(dict.fromkeys(r["commit"] for r in runs)), "added_date": time.strftime("%Y-%m-%d")}
 
 
 def measure_warm(profile: str, cache: Path, chosen: list[str] | None = None, results: Path | None = None,

@@ -145,11 +145,12 @@ def _denoising(r: dict) -> Row:
 
 
 def _real_compression(r: dict) -> Row:
-    """Ours nearest the target PSNR against the cheapest standard lossy file at that PSNR or above:
+    """Ours nearest the target PSNR against the fewest bytes a standard lossy codec needs at that
+    PSNR or above (`curves.cheapest_at`: read off its curve, or the file of its lowest setting):
     two codecs compared at equal quality, or, where the cheapest one's lowest setting lies above
     ours, with that said and the gap in dB given."""
     from aelib.compress.curves import cheapest_at
-    from aelib.book.compression.real_prose import NAMES
+    from aelib.book.compression.real_prose import cheapest_words
     ours = r["near"].get("ours")
     theirs = ours and cheapest_at([p for p in r["points"] if not p["lossless"] and not p["codec"].startswith("ours")],
                                   ours["psnr"])
@@ -160,9 +161,8 @@ def _real_compression(r: dict) -> Row:
         return Row("no codec of ours measured", "no number (the report counts floats)", v)
     text = (f"our codec nearest {v['target_psnr']:.0f} dB, on {r['n_test']:,} test digits, whole files: "
             f"{v['ours_bytes']:.1f} B at {v['ours_psnr']:.2f} dB; "
-            + (f"the cheapest standard lossy file at that PSNR or above: {NAMES.get(v['theirs_codec'], v['theirs_codec'])} "
-               f"{v['theirs_bytes']:.1f} B "
-               f"at {v['theirs_psnr']:.2f} dB" + _above(v['theirs_psnr'] - v['ours_psnr'])
+            + (f"the fewest bytes a standard lossy codec needs at that PSNR or above: {theirs['bytes']:.1f} B, "
+               f"{cheapest_words(theirs)}" + _above(v['theirs_psnr'] - v['ours_psnr'])
                if theirs else "no standard lossy codec reaches that PSNR"))
     return Row(text, "no number (the report counts floats)", v)
 

@@ -156,8 +156,9 @@ def record_text(times: dict | None, profile: str = "full") -> str:
             f"every page.")
     if entry.get("added_training"):
         added = entry["added_training"]
-        text += (f" The plan has since gained {plural(len(added), 'model')}; trained on that build's cache at commit "
-                 f"{entry.get('added_commit', 'unrecorded')}, they took {entry['added_models']:,.0f} s more, so a cold "
+        at = entry.get("added_commit", "unrecorded")
+        text += (f" The plan has since gained {plural(len(added), 'model')}; trained on that build's cache at "
+                 f"commit{'s' if ',' in at else ''} {at}, they took {entry['added_models']:,.0f} s more, so a cold "
                  f"build of the current plan needs about {entry['cold_total'] + entry['added_models']:,.0f} s "
                  f"({(entry['cold_total'] + entry['added_models']) / 60:.0f} min), leaving aside what its new pages "
                  f"add besides training.")

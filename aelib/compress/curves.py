@@ -34,16 +34,17 @@ def cheapest_at(points: list[dict], quality: float, y: str = "psnr") -> dict | N
     """The fewest bytes per image any of `points`' codecs needs for at least `quality`: on a
     codec's frontier where it reaches that quality (interpolated as `bpp_at`), or the smallest
     file of a setting at or above it where the quality lies below its frontier's lowest point
-    (a setting that gives more than asked still gives at least it). {"codec", "bytes", "psnr"}
-    (the quality of the setting read, or `quality` where interpolated), None when no codec
-    reaches `quality`."""
+    (a setting that gives more than asked still gives at least it). {"codec", "bytes", "psnr",
+    "interpolated"} (the quality of the setting read, or `quality` where interpolated: then no file
+    of that size was made, and "interpolated" is True), None when no codec reaches `quality`."""
     best = None
     for codec in sorted({p["codec"] for p in points}):
         pts = [p for p in points if p["codec"] == codec]
         b = bpp_at(pts, quality, y=y)
-        cand = ({"codec": codec, "bytes": b * PIXELS / 8, y: quality} if b is not None else
-                min(({"codec": codec, "bytes": p["bpp"] * PIXELS / 8, y: p[y]} for p in pts if p[y] >= quality),
-                    key=lambda c: c["bytes"], default=None))
+        cand = ({"codec": codec, "bytes": b * PIXELS / 8, y: quality,
+                 "interpolated": all(p[y] != quality for p in pts)} if b is not None else
+                min(({"codec": codec, "bytes": p["bpp"] * PIXELS / 8, y: p[y], "interpolated": False}
+                     for p in pts if p[y] >= quality), key=lambda c: c["bytes"], default=None))
         if cand is not None and (best is None or cand["bytes"] < best["bytes"]):
             best = cand
     return best

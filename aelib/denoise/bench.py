@@ -5,8 +5,9 @@ Networks (each name -> {noise factor: TrainConfig}):
 - `dae-conv`, `dae-mlp`: denoising autoencoders, trained on noisy inputs with the clean digits as
   targets (`dae_configs`);
 - `dae-conv-blind`, `dae-conv-cond` (with `variants`): the convolutional one trained once across
-  the factors, blind or told the noise level (aelib.denoise.conditional), for `variant_epochs`,
-  beside `dae-conv`, which is trained the page's way (`dae_training`);
+  the factors, blind or told the noise level (aelib.denoise.conditional), beside `dae-conv`, which
+  is trained the page's way (`dae_training`); every convolutional model trained once across the
+  factors takes the one-model recipe (`one_model_epochs`, `one_model_lr`);
 - `CLEAN_CONV`, `CLEAN_MLP`: the report's models, trained on clean digits;
 - `CONTROL`: the clean-trained convolutional model with the denoising one's code size and
   widths, the control that separates "trained on noise" from "a larger code" (absent when
@@ -79,28 +80,32 @@ def dae_configs(base: TrainConfig, factors: Sequence[float], kind: str, training
 
 def network_configs(base: TrainConfig, factors: Sequence[float], kind: str, conv_latent: int, mlp_latent: int,
                     channels: Sequence[int], dae_latent: int, dae_channels: Sequence[int], training: str = "each",
-                    dae_noise: float = 0.3, variant_epochs: int | None = None, variant_lr: float | None = None
-                    ) -> dict[str, dict[float, TrainConfig]]:
+                    dae_noise: float = 0.3, one_model_epochs: int | None = None, one_model_lr: float | None = None,
+                    variants: bool = False) -> dict[str, dict[float, TrainConfig]]:
     """Every network of the benchmark, from the page's parameters only (`base` is its recipe).
-    The MLPs share one code size, so that pair differs in its training inputs alone. With
-    `variant_epochs`, the blind and the noise-conditional convolutional models are added, trained
-    that many epochs (except the one that `training` already makes `dae-conv`), their learning
-    rate decaying along a cosine from `variant_lr` (default: the recipe's) to 0. With "conditional",
-    `dae-mlp`, which has no second input channel, is trained across the factors blind ("range")."""
+    The MLPs share one code size, so that pair differs in its training inputs alone. A
+    convolutional denoiser trained once across the factors (`dae-conv` under "range" or
+    "conditional", and the variants) takes the one-model recipe: `one_model_epochs` epochs, its
+    learning rate decaying along a cosine from `one_model_lr` to 0 (without `one_model_epochs`,
+    the recipe of `base`). `variants` adds the blind and the noise-conditional models (except the
+    one that `training` already makes `dae-conv`). With "conditional", `dae-mlp`, which has no
+    second input channel, is trained across the factors blind ("range"), on `base`'s recipe."""
     factors = check_float_list("noise_factors", list(factors), 0.0, 1.0)
     conv = base.replace(model="conv", latent=conv_latent, channels=tuple(channels))
     dae_conv = base.replace(model="conv", latent=dae_latent, channels=tuple(dae_channels))
+    one_model = dae_conv if one_model_epochs is None else dae_conv.replace(
+        epochs=one_model_epochs, lr=one_model_lr or base.lr, lr_schedule="cosine")
     mlp = base.replace(model="mlp", latent=mlp_latent)
-    configs = {"dae-conv": dae_configs(dae_conv, factors, kind, training, dae_noise),
+    configs = {"dae-conv": dae_configs(one_model if training in VARIANTS else dae_conv, factors, kind, training,
+                                       dae_noise),
                "dae-mlp": dae_configs(mlp, factors, kind, "range" if training == "conditional" else training,
                                       dae_noise),
                CLEAN_CONV: dict.fromkeys(factors, conv),
                CLEAN_MLP: dict.fromkeys(factors, mlp)}
-    if variant_epochs is not None:
+    if variants:
         for how, name in VARIANTS.items():
             if how != training:
-                variant = dae_conv.replace(epochs=variant_epochs, lr=variant_lr or base.lr, lr_schedule="cosine")
-                configs[name] = dae_configs(variant, factors, kind, how)
+                configs[name] = dae_configs(one_model, factors, kind, how)
     if dae_conv != conv:
         configs[CONTROL] = dict.fromkeys(factors, dae_conv)
     return configs

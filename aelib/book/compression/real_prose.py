@@ -102,20 +102,28 @@ def _times(ratio: float, factor: float) -> str:
     return text
 
 
+def cheapest_words(same: dict) -> str:
+    """Which standard codec `curves.cheapest_at` read, and whether a file of it was made or its
+    size read off the codec's curve between two settings."""
+    name = NAMES.get(same["codec"], same["codec"])
+    return (f"{name} at {same['psnr']:.2f} dB, read off its curve between two of its settings"
+            if same["interpolated"] else f"a {name} file at {same['psnr']:.2f} dB")
+
+
 def model_payoff(m) -> tuple[str, int | None]:
     """After how many images the decoder and tables, sent once, have paid for themselves against
-    the smallest files a standard lossy codec makes at our chosen codec's PSNR or above: (sentence, n)."""
+    the fewest bytes a standard lossy codec needs at our chosen codec's PSNR or above: (sentence, n)."""
     best = m.near["ours"]
     same = curves.cheapest_at([p for p in m.theirs if not p["lossless"]], best["psnr"])
     if same is None:
         return (f"no standard lossy codec reaches {best['psnr']:.2f} dB, so there is nothing to pay back", None)
-    theirs, at = same["bytes"], f"{NAMES.get(same['codec'], same['codec'])} at {same['psnr']:.2f} dB"
+    theirs, at = same["bytes"], cheapest_words(same)
     n = ratio.images_to_pay_off(m.codecs[best["setting"]].model_bytes()["total"], best["bytes"], theirs)
     if n is None:
-        return (f"the smallest files a standard lossy codec makes at {best['psnr']:.2f} dB or above ({at}) take "
-                f"{theirs:.1f} bytes per image, no more than ours, so the model never pays for itself", None)
-    return (f"against the smallest files a standard lossy codec makes at {best['psnr']:.2f} dB or above ({at}, "
-            f"{theirs:.1f} bytes per image), the model has paid for itself after {n:,} images", n)
+        return (f"the fewest bytes a standard lossy codec needs at {best['psnr']:.2f} dB or above ({at}) are "
+                f"{theirs:.1f} per image, no more than ours, so the model never pays for itself", None)
+    return (f"against the fewest bytes a standard lossy codec needs at {best['psnr']:.2f} dB or above ({at}: "
+            f"{theirs:.1f} per image), the model has paid for itself after {n:,} images", n)
 
 
 def slowest(points: list[dict], n: int = 2) -> str:

@@ -107,11 +107,11 @@ def bench_params(p: dict) -> dict:
     (q["dae_noise"],) = check_float_list("dae_noise", [p["dae_noise"]], 0.0, 1.0)
     if not isinstance(p["variants"], bool):
         raise TypeError(f"variants must be true or false, got {p['variants']!r}")
-    q["variant_epochs"] = _int("variant_epochs", p["variant_epochs"], 1, 10_000)
+    q["one_model_epochs"] = _int("one_model_epochs", p["one_model_epochs"], 1, 10_000)
     try:  # TrainConfig's own check of a learning rate, under this parameter's name
-        q["variant_lr"] = TrainConfig(lr=p["variant_lr"]).lr
+        q["one_model_lr"] = TrainConfig(lr=p["one_model_lr"]).lr
     except (TypeError, ValueError) as e:
-        raise type(e)(f"variant_lr: {e}") from None
+        raise type(e)(f"one_model_lr: {e}") from None
     for name, hi in (("n_val", 10_000), ("n_val_slow", 10_000), ("slow_subset", 10_000), ("workers", 64)):
         q[name] = bench.check_count(name, p[name], hi)
     return q
@@ -122,7 +122,7 @@ def _bench_roles(p: dict) -> dict[str, dict[float, TrainConfig]]:
     q = bench_params(p)
     return bench.network_configs(recipe(p), q["noise_factors"], q["noise_kind"], q["conv_latent"], q["mlp_latent"],
                                  q["channels"], q["dae_latent"], q["dae_channels"], p["dae_training"], q["dae_noise"],
-                                 q["variant_epochs"] if p["variants"] else None, q["variant_lr"])
+                                 q["one_model_epochs"], q["one_model_lr"], p["variants"])
 
 
 def bench_names(p: dict) -> dict[str, str]:
