@@ -72,22 +72,29 @@ def test_common_checks():
     with pytest.raises(ValueError, match="dataset must be one of"):
         check_common({"dataset": "cifar"})
     assert recipe({"epochs": 3, "train_size": 0, "seed": 2}, latent=7) == TrainConfig(epochs=3, seed=2, latent=7)
+    assert recipe({"val_size": 2000, "train_size": 58_000}).val_size == 2000  # the split leaves 58,000 to train on
+    with pytest.raises(ValueError, match="train_size"):
+        recipe({"val_size": 20_000, "train_size": 50_000})
+    with pytest.raises(ValueError, match="val_size"):
+        recipe({"val_size": 0})
 
 
-def test_every_section_of_a_profile_evaluates_one_test_set():
+def test_every_section_of_a_profile_evaluates_one_test_set_and_one_validation_split():
     """Finding 9 of the verdicts issue: within a profile every section page measures the same test
-    digits (all 10,000 in full), so that one model scores the same on every page."""
+    digits (all 10,000 in full), so that one model scores the same on every page; and validates on
+    one split (the full profile's 10,000), so that a model two pages share is one cache entry."""
     import yaml
 
     from aelib.book.headline import SECTIONS
     from aelib.book.page import declared_parameters, literal
     root = Path(__file__).resolve().parent.parent
-    for profile in ("full", "quick", "tiny"):
-        sizes = {}
-        for stem, _ in SECTIONS:
-            table = yaml.safe_load((root / "profiles" / f"{stem}.yaml").read_text())
-            default = literal(declared_parameters(root / "notebooks" / f"{table.get('source', stem)}.ipynb")
-                              ["test_size"]["default"])
-            sizes[stem] = (table.get(profile) or {}).get("test_size", default) or 10_000
-        assert len(set(sizes.values())) == 1, f"{profile}: {sizes}"
-        assert profile != "full" or set(sizes.values()) == {10_000}
+    for name, full in (("test_size", 10_000), ("val_size", 10_000)):
+        for profile in ("full", "quick", "tiny"):
+            sizes = {}
+            for stem, _ in SECTIONS:
+                table = yaml.safe_load((root / "profiles" / f"{stem}.yaml").read_text())
+                default = literal(declared_parameters(root / "notebooks" / f"{table.get('source', stem)}.ipynb")
+                                  [name]["default"])
+                sizes[stem] = (table.get(profile) or {}).get(name, default) or 10_000
+            assert len(set(sizes.values())) == 1, f"{name}, {profile}: {sizes}"
+            assert profile != "full" or set(sizes.values()) == {full}

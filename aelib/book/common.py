@@ -22,15 +22,15 @@ from aelib.jobs.plan import Job, plan, run_plan
 from aelib.runs import cache_key, cached_run, run_path
 from aelib.train import Run
 
-RECIPE = ("dataset", "epochs", "lr", "batch_size", "seed", "train_size")  # the parameters a TrainConfig takes
+RECIPE = ("dataset", "epochs", "lr", "batch_size", "seed", "train_size", "val_size")  # the parameters a TrainConfig takes
 
 
 def recipe(params: dict, **changes) -> TrainConfig:
-    """The page's shared training recipe (dataset, epochs, lr, batch size, seed, training subset)
-    with `changes` on top."""
+    """The page's shared training recipe (dataset, epochs, lr, batch size, seed, training subset,
+    validation split) with `changes` on top."""
     base = {k: params[k] for k in RECIPE if k in params}
-    if "train_size" in base:
-        base["train_size"] = check_optional_size("train_size", base["train_size"], 50_000)
+    if "train_size" in base:  # TrainConfig checks it against what the validation split leaves
+        base["train_size"] = check_optional_size("train_size", base["train_size"], 59_999)
     return TrainConfig(**{**base, **changes})
 
 

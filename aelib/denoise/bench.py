@@ -145,10 +145,12 @@ def validation_images(data: Dataset, n: int, val_size: int = 10_000) -> torch.Te
 
 
 def tune_classical(data: Dataset, names: Sequence[str], factors: Sequence[float], kind: str, seed: int,
-                   n_val: int, n_val_slow: int, cache_dir: str | Path | None = None, workers: int = 1) -> dict[str, dict]:
-    """`classical.tune_all` on the validation split only: the first n_val validation images
-    (n_val_slow for the slow methods). Test images are never seen here."""
-    val = {name: validation_images(data, n_val_slow if classical.get(name).slow else n_val) for name in names}
+                   n_val: int, n_val_slow: int, cache_dir: str | Path | None = None, workers: int = 1,
+                   val_size: int = 10_000) -> dict[str, dict]:
+    """`classical.tune_all` on the validation split (the last `val_size` training images) only:
+    its first n_val images (n_val_slow for the slow methods). Test images are never seen here."""
+    val = {name: validation_images(data, n_val_slow if classical.get(name).slow else n_val, val_size)
+           for name in names}
     return classical.tune_all(names, val, factors, kind, seed, cache_dir, workers)
 
 

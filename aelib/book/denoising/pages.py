@@ -114,6 +114,7 @@ def bench_params(p: dict) -> dict:
         raise type(e)(f"one_model_lr: {e}") from None
     for name, hi in (("n_val", 10_000), ("n_val_slow", 10_000), ("slow_subset", 10_000), ("workers", 64)):
         q[name] = bench.check_count(name, p[name], hi)
+    q["val_size"] = recipe(p).val_size  # the models' validation split, which the classical methods are tuned on
     return q
 
 
