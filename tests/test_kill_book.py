@@ -30,8 +30,9 @@ TAG = "AELIB_TEST_KILL_BOOK"
 EPOCHS = list(range(11))  # one run of 10 epochs on 10,000 images: several seconds to kill it in
 TRAIN_SIZE = 10_000
 # What notebooks/01_epochs.ipynb builds from those parameters (its other parameters at their defaults).
+VAL_SIZE = 1_000  # the tiny profile's validation split
 CFG = TrainConfig(model="mlp", latent=128, lr=1e-4, batch_size=64, seed=0, train_size=TRAIN_SIZE,
-                  epochs=max(EPOCHS))
+                  val_size=VAL_SIZE, epochs=max(EPOCHS))
 
 
 def _start_book(tmp, cache):
@@ -39,6 +40,7 @@ def _start_book(tmp, cache):
     kernel inherits) tagged with `tmp` so that every process it starts can be found."""
     cmd = [sys.executable, str(ROOT / "tools" / "execute.py"), "01_epochs", "--profile", "tiny",
            "--out", str(tmp / "book"), "-p", "cache_dir", str(cache), "-p", "train_size", str(TRAIN_SIZE),
+           "-p", "val_size", str(VAL_SIZE),
            "-p", "epochs", json.dumps(EPOCHS), "-p", "demo_epochs", "0"]  # the live demo's models: untrained, instant
     with open(tmp / "book.log", "a") as log:
         return subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, TAG: str(tmp)},
