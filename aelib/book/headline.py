@@ -161,7 +161,7 @@ def _real_compression(r: dict) -> Row:
         return Row("no codec of ours measured", "no number (the report counts floats)", v)
     text = (f"our codec nearest {v['target_psnr']:.0f} dB, on {r['n_test']:,} test digits, whole files: "
             f"{v['ours_bytes']:.1f} B at {v['ours_psnr']:.2f} dB; "
-            + (f"the fewest bytes a standard lossy codec needs at that PSNR or above: {theirs['bytes']:.1f} B, "
+            + (f"the fewest bytes a standard lossy codec needs at that PSNR or above: {v['theirs_bytes']:.1f} B, "
                f"{cheapest_words(theirs)}" + _above(v['theirs_psnr'] - v['ours_psnr'])
                if theirs else "no standard lossy codec reaches that PSNR"))
     return Row(text, "no number (the report counts floats)", v)

@@ -91,8 +91,8 @@ def measure(s) -> RealPage:
     (avif,) = rd.standard_points(images[:AVIF_PROBE], {"avif": [0]}, s.cache_dir,
                                  options={"avif": stdcodecs.AVIF_LIBAVIF_TUNING})
     near = {c: curves.nearest(ours + theirs, c, target_psnr) for c in ["ours", *stdcodecs.LOSSY]}
-    rate = [training_cost(runs[c].history.seconds, train_flops_per_image(runs[c].model()), s.train_images(c))
-            for c in {spec.config for spec in specs if spec.config.model == "rate"}]
+    rate = [training_cost(runs[spec.config].history.seconds, train_flops_per_image(codecs[spec.name].model),
+                          s.train_images(spec.config)) for spec in specs if spec.config.model == "rate"]
     return RealPage(specs, ours, theirs, {**avif, "n_images": min(AVIF_PROBE, len(images))}, codecs,
                     curves.target(ours, theirs, target_psnr, TARGET_FACTOR, REFERENCE), near, x, images, seconds,
                     {spec.name: s.cache_key(spec.config) for spec in specs},

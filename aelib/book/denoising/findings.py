@@ -263,17 +263,17 @@ def one_model_text(result: Evaluation, p: Mapping) -> str:
     """What the page measures of one model for every noise level against one per level, before
     the two verdicts: the mark, and where this execution has no per-level models, why it cannot
     judge it and what it measures instead (told the level against blind)."""
-    mark = f"our mark is to come within {claims.ONE_MODEL_DB:g} dB of the per-level models at every factor."
+    mark = f"mark is to come within {claims.ONE_MODEL_DB:g} dB of the per-level models at every factor."
     if p["dae_training"] == "each":
         if not any(n in result.outputs for n in bench.VARIANTS.values()):
-            return f"{mark[0].upper()}{mark[1:]} This execution trains no such model (variants is false)."
-        return f"the variants, each trained once across the factors for {_one_model_recipe(p)}; {mark}"
+            return f"Our {mark} This execution trains no such model (variants is false)."
+        return f"the variants, each trained once across the factors for {_one_model_recipe(p)}; our {mark}"
     if p["dae_training"] == "fixed":
-        return (f"{mark[0].upper()}{mark[1:]} This execution trains dae-conv at one level and no model per level "
+        return (f"Our {mark} This execution trains dae-conv at one level and no model per level "
                 f"(those need dae_training \"each\").")
     text = (f"here dae-conv is itself one model for every level, {'told' if p['dae_training'] == 'conditional' else 'never told'} "
             f"the level, in place of one model per level, which would need as many trainings as there are "
-            f"factors ({len(result.noise)}). {mark[0].upper()}{mark[1:]} It is judged only where the page trains "
+            f"factors ({len(result.noise)}). Our {mark} It is judged only where the page trains "
             f"the per-level models as well (dae_training \"each\"); this execution does not.")
     other = bench.VARIANTS["range" if p["dae_training"] == "conditional" else "conditional"]
     if other in result.outputs:
