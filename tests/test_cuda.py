@@ -93,3 +93,31 @@ def test_a_codec_from_a_gpu_training_round_trips(mnist, kind):
     x = to_float(mnist.test_images[:20])
     assert torch.equal(codec.decompress(codec.compress(x)), codec.reconstruct(x))
     assert all(torch.equal(codec.decompress(b), codec.reconstruct(x[i:i + 1])) for i, b in enumerate(codec.compress_each(x[:3])))
+
+
+def test_worker_processes_share_the_gpu_and_train_as_this_process_does(mnist, tmp_path):
+    """A plan's default executor on one GPU runs GPU_AT_ONCE trainings at once, each in its own
+    process; a training there gives the same weights, to the bit, as the same config trained here."""
+    from aelib.jobs.local import GPU_AT_ONCE, ProcessExecutor, default_executor
+    from aelib.jobs.plan import Job, plan, run_plan
+    many = default_executor(10)
+    assert isinstance(many, ProcessExecutor) and many.slots == min(GPU_AT_ONCE * torch.cuda.device_count(), 10)
+    cfgs = [TINY.replace(seed=s) for s in range(3)]
+    todo = plan([Job(c) for c in cfgs], tmp_path, mnist)
+    run_plan(todo, ProcessExecutor(2, devices=["cuda:0"]))
+    for cfg in cfgs:
+        stored = torch.load(todo.path(Job(cfg)), weights_only=True)
+        here = train_module.train(cfg, mnist, device="cuda:0").snapshots[1]
+        assert stored["how"]["device"] == "cuda:0" and stored["how"]["at_once"] == 2
+        assert all(torch.equal(here[k], stored["snapshots"][1][k]) for k in here)
+
+
+def test_a_stacked_member_on_the_gpu_matches_its_lone_training(mnist):
+    from aelib.stack import train_stacked
+    cfgs = [TINY.replace(seed=s, lr=lr) for s, lr in [(0, 1e-3), (1, 3e-4)]]
+    stacked = train_stacked(cfgs, mnist, [(0,)] * 2, device=DEVICE)
+    for cfg, member in zip(cfgs, stacked):
+        alone = train_module.train(cfg, mnist, (0,), device=DEVICE).snapshots
+        assert member.how["stacked"] == 2 and member.how["device"].startswith("cuda")
+        assert all(torch.equal(alone[0][k], member.snapshots[0][k]) for k in alone[0])
+        assert all(torch.allclose(alone[1][k], member.snapshots[1][k], atol=1e-5) for k in alone[1])

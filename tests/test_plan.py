@@ -242,6 +242,10 @@ def test_the_executor_fits_the_machine():
     assert default_executor(10, workers=3, threads=2).describe() == "3 worker processes of 2 threads each"
     with pytest.raises(ValueError, match="workers and threads must be >= 1"):
         ProcessExecutor(0)
+    gpu = ProcessExecutor(8, devices=["cuda:0", "cuda:1"])  # built, not started: no GPU needed
+    assert gpu.describe() == "8 worker processes of 1 thread each on cuda:0, cuda:1"
+    with pytest.raises(ValueError, match="devices must name at least one device"):
+        ProcessExecutor(2, devices=[])
 
 
 def test_stackable_jobs_group_into_units_of_at_most_stack(data, tmp_path):

@@ -88,10 +88,11 @@ def positive(text: str) -> int:
 
 
 def peak_gflops(tries: int = 3) -> float:
-    """The machine's matmul peak now: the best of a few measurements, so that a moment's
-    disturbance (another process waking up) does not halve it."""
+    """The matmul peak now of the device that trains (the first GPU, or the CPU): the best of a
+    few measurements, so that a moment's disturbance (another process waking up) does not halve it."""
     from aelib.bench import matmul_peak_gflops
-    return max(matmul_peak_gflops() for _ in range(tries))
+    from aelib.runtime import pick_device
+    return max(matmul_peak_gflops(device=str(pick_device())) for _ in range(tries))
 
 
 def _train(args, todo, executor) -> int:

@@ -4,9 +4,10 @@ On the CPU, trainings run in worker processes with one thread each, as many at o
 are cores: two one-thread trainings side by side trained 1.49 (MLP-128) and 1.39 (conv-128)
 times as many images per second as one two-thread training on a 2-core AMD EPYC (Zen 4), and
 1.20 and 1.68 times on a 2-core Zen 3 (each measured within one run). A single training, or an
-explicit `threads`, keeps more threads per worker. `stack` > 1 trains up to that many models
-that differ only in seed, noise or learning rate as one stacked model (aelib.stack); it is off
-by default, since on the CPU it was slower.
+explicit `threads`, keeps more threads per worker. On GPUs, GPU_AT_ONCE worker processes share
+each GPU: one small model's steps leave the device idle while Python launches its kernels.
+`stack` > 1 trains up to that many models that differ only in seed, noise or learning rate as
+one stacked model (aelib.stack); it is off by default, since on the CPU it was slower.
 """
 from __future__ import annotations
 
@@ -32,19 +33,29 @@ from aelib.train import Run
 _PR_SET_PDEATHSIG = 1  # prctl option (linux/prctl.h): a signal to receive when the parent dies
 
 
+GPU_AT_ONCE = 4  # trainings sharing one GPU by default
+
+
 def default_devices() -> list[str]:
     n = torch.cuda.device_count()
     return [f"cuda:{k}" for k in range(n)] if n else ["cpu"]
 
 
 def default_executor(n_jobs: int, workers: int | None = None, threads: int | None = None, stack: int = 1):
-    """Where a plan of `n_jobs` trainings runs: one thread per GPU where there are GPUs; on the
-    CPU, `workers` processes (default: one per core this process may use, no more than there
-    are jobs) of `threads` threads each (default: those cores shared among them). A process
-    given fewer torch threads than cores (OMP_NUM_THREADS, a page among others) keeps to them.
-    `stack`: the most models trained as one stacked model (1: each alone)."""
+    """Where a plan of `n_jobs` trainings runs. With GPUs: `workers` trainings at once in all
+    (default GPU_AT_ONCE per GPU, no more than there are jobs), each in its own process with
+    `threads` CPU threads (default 1), the GPUs dealt out among them in turn; one training per
+    GPU, or a lone one, runs in this process. On the CPU, `workers` processes (default: one per
+    core this process may use, no more than there are jobs) of `threads` threads each (default:
+    those cores shared among them). A process given fewer torch threads than cores
+    (OMP_NUM_THREADS, a page among others) keeps to them. `stack`: the most models trained as one
+    stacked model (1: each alone)."""
     if torch.cuda.is_available():
-        return LocalExecutor(stack=stack)
+        gpus = default_devices()
+        workers = workers or max(min(GPU_AT_ONCE * len(gpus), n_jobs), 1)
+        if workers <= len(gpus):
+            return LocalExecutor(gpus[:workers], threads=threads, stack=stack)
+        return ProcessExecutor(workers, threads or 1, stack, devices=gpus)
     cores = min(usable_cores(), torch.get_num_threads())
     workers = workers or max(min(cores, n_jobs), 1)
     threads = threads or max(cores // workers, 1)
@@ -137,7 +148,7 @@ def _guarded(unit: Unit, datasets: dict, device: str, on_epoch: OnEpoch, at_once
 _worker: dict = {}  # inside a worker process: its datasets and the queue its progress goes to
 
 
-def _init(threads: int, datasets: dict, events, at_once: int, parent: int) -> None:
+def _init(threads: int, datasets: dict, events, at_once: int, parent: int, devices: list[str], started) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: it stops the workers
     try:  # die with the parent, even when it is killed (no orphan trains on for nothing)
         ctypes.CDLL(ctypes.util.find_library("c")).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
@@ -146,17 +157,20 @@ def _init(threads: int, datasets: dict, events, at_once: int, parent: int) -> No
     if os.getppid() != parent:  # the parent died while this worker started, before the signal was asked for
         os._exit(1)
     prepare(threads)
-    _worker.update(datasets=datasets, events=events, at_once=at_once)
+    with started.get_lock():  # the k-th worker to start takes the k-th device, in turn
+        device = devices[started.value % len(devices)]
+        started.value += 1
+    _worker.update(datasets=datasets, events=events, at_once=at_once, device=device)
 
 
 def _work(unit: Unit) -> list[tuple[int, Run | Exception]]:
     events = _worker["events"]
-    return _guarded(unit, _worker["datasets"], "cpu", lambda i, e: events.put((i, e)), _worker["at_once"])
+    return _guarded(unit, _worker["datasets"], _worker["device"], lambda i, e: events.put((i, e)), _worker["at_once"])
 
 
 def _measure(keys: list) -> dict:
     from aelib.jobs.estimate import measure
-    return measure(keys, _timing_images(_worker["datasets"]))
+    return measure(keys, _timing_images(_worker["datasets"]), _worker["device"])
 
 
 class ProcessExecutor:
@@ -164,17 +178,22 @@ class ProcessExecutor:
     that no thread pool is inherited half-initialised); each receives the plan's datasets once.
     Jobs go out in the plan's order (longest first) to whichever worker is free; progress comes
     back on a queue. A worker that dies fails the jobs it had and those still queued. `stack`: the
-    most models a worker trains as one stacked model."""
+    most models a worker trains as one stacked model. `devices`: where the workers train, dealt
+    out in turn (several workers may share a GPU)."""
 
-    def __init__(self, workers: int, threads: int = 1, stack: int = 1):
+    def __init__(self, workers: int, threads: int = 1, stack: int = 1, devices: Iterable[str] = ("cpu",)):
         if workers < 1 or threads < 1:
             raise ValueError(f"workers and threads must be >= 1, got workers={workers}, threads={threads}")
         self.workers, self.threads, self.slots, self.stack = workers, threads, workers, _checked_stack(stack)
+        self.devices = list(devices)
+        if not self.devices:
+            raise ValueError("devices must name at least one device")
         self._pool, self._events = None, None
 
     def describe(self) -> str:
         threads = f"{self.threads} thread{'s' if self.threads > 1 else ''}"
-        return f"{self.workers} worker processes of {threads} each" + _stacked(self.stack)
+        where = "" if self.devices == ["cpu"] else f" on {', '.join(self.devices)}"
+        return f"{self.workers} worker processes of {threads} each{where}" + _stacked(self.stack)
 
     def _start(self, plan: Plan) -> ProcessPoolExecutor:
         if self._pool is None:
@@ -182,7 +201,7 @@ class ProcessExecutor:
             self._events = ctx.Queue()
             self._pool = ProcessPoolExecutor(self.workers, mp_context=ctx, initializer=_init,
                                              initargs=(self.threads, plan.datasets, self._events, self.workers,
-                                                       os.getpid()))
+                                                       os.getpid(), self.devices, ctx.Value("i", 0)))
         return self._pool
 
     def measure(self, plan: Plan) -> dict:

@@ -1,0 +1,39 @@
+"""tools/sharing.py: trainings at once and stacked, against one alone, on the executor make models uses."""
+import argparse
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
+import sharing  # noqa: E402
+
+from aelib.jobs.local import LocalExecutor, ProcessExecutor  # noqa: E402
+
+
+def test_pairs_are_read_and_bad_ones_named():
+    assert sharing.pairs("1x1,4x1,8x4") == [(1, 1), (4, 1), (8, 4)]
+    for bad in ("", "4", "4x", "0x1", "2x2x2", "ax1"):
+        with pytest.raises(argparse.ArgumentTypeError, match="WORKERSxSTACK"):
+            sharing.pairs(bad)
+
+
+def test_the_fastest_pair_is_the_best_over_every_kind():
+    rows = [{"kind": k, "workers": w, "stack": s, "ratio": r}
+            for k, w, s, r in [("mlp", 1, 1, 1.0), ("mlp", 4, 1, 3.0), ("mlp", 4, 4, 9.0),
+                               ("conv", 1, 1, 1.0), ("conv", 4, 1, 3.0), ("conv", 4, 4, 0.5)]]
+    assert sharing.best(rows) == (4, 1)  # 4x4 is far ahead for one kind, behind for the other
+
+
+def test_the_executor_is_the_one_make_models_would_build():
+    assert isinstance(sharing.executor(1, 2), LocalExecutor)
+    ex = sharing.executor(2, 1)
+    assert isinstance(ex, ProcessExecutor) and ex.slots == 2 and ex.devices == ["cpu"]
+
+
+def test_throughput_trains_every_copy_and_counts_all_of_them(mnist, monkeypatch):
+    seen = []
+    real = sharing.plan
+    monkeypatch.setattr(sharing, "plan", lambda jobs, cache, data: seen.append(len(jobs)) or real(jobs, cache, data))
+    rate = sharing.throughput("mlp", 1, 2, mnist, 128)
+    assert seen == [sharing.UNITS_PER_WORKER * 2] and rate > 0

