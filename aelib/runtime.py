@@ -5,6 +5,9 @@ import ctypes
 import ctypes.util
 import os
 import random
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
+from multiprocessing import get_context
 
 import numpy as np
 import torch
@@ -27,6 +30,25 @@ def pick_device() -> torch.device:
 def usable_cores() -> int:
     """The CPU cores this process may run on (its affinity mask, which containers narrow)."""
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def page_cores() -> int:
+    """The cores this process's work may take: its share of the machine (OMP_NUM_THREADS, which
+    a page among others is given) within the cores it may run on."""
+    return max(min(usable_cores(), torch.get_num_threads()), 1)
+
+
+@contextmanager
+def worker_pool(workers: int):
+    """A pool of `workers` spawned processes, or None for workers == 1 (work stays in this
+    process). Spawned, not forked: a fork of a process running torch's threads can hang."""
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise ValueError(f"workers must be an int >= 1, got {workers!r}")
+    if workers == 1:
+        yield None
+        return
+    with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
+        yield pool
 
 
 def keep_freed_memory() -> bool:

@@ -277,3 +277,10 @@ def test_a_stacked_unit_stores_each_member_under_its_own_key(data, tmp_path):
         assert all(torch.allclose(alone[1][k], stored_run["snapshots"][1][k], atol=1e-5) for k in alone[1])
     with pytest.raises(ValueError, match="stack must be a whole number >= 1"):
         ProcessExecutor(2, stack=0)
+
+
+def test_a_step_is_timed_at_its_median_repeat(monkeypatch):
+    """The estimate takes the typical step, not the fastest one: an epoch pays the typical."""
+    clock, durations = [0.0], iter([9.0, 9.0, 1.0, 5.0, 2.0])  # two warm-ups, then three timed
+    monkeypatch.setattr(E.time, "perf_counter", lambda: clock[0])
+    assert E._typical_time(lambda: clock.__setitem__(0, clock[0] + next(durations)), budget=0.0) == 2.0

@@ -16,7 +16,7 @@ from aelib.data import to_float
 def test_standard_points_are_measured_once_then_cached(mnist, tmp_path):
     images = mnist.test_images[:5].numpy()
     settings = {"png": [None], "jpeg": [20], "gzip": [None]}
-    pts = rd.standard_points(images, settings, cache_dir=tmp_path)
+    pts = rd.standard_points(images, settings, cache_dir=tmp_path, workers=1)
     assert [p["codec"] for p in pts] == ["png", "jpeg", "gzip"]
     png, jpeg, gz = pts
     assert png["lossless"] and png["psnr"] == pytest.approx(100.0) and png["ssim"] == pytest.approx(1.0)
@@ -25,6 +25,16 @@ def test_standard_points_are_measured_once_then_cached(mnist, tmp_path):
     cached = list((tmp_path / "stdcodecs").glob("*.json"))
     assert len(cached) == 1 and json.loads(cached[0].read_text()) == pts
     assert rd.standard_points(images, settings, cache_dir=tmp_path) == pts
+
+
+def test_standard_points_shared_among_processes_are_the_same_points(mnist):
+    images = mnist.test_images[:40].numpy()
+    settings = {"webp": [10, 50], "jpeg": [20], "xz": [None]}
+    alone, shared = (rd.standard_points(images, settings, workers=w) for w in (1, 2))
+    untimed = lambda pts: [{k: v for k, v in p.items() if k != "seconds"} for p in pts]  # noqa: E731
+    assert untimed(shared) == untimed(alone) and [p["setting"] for p in shared] == [p["setting"] for p in alone]
+    with pytest.raises(ValueError, match="workers must be an int >= 1"):
+        rd.standard_points(images, settings, workers=-1)
 
 
 def test_ours_point_counts_real_bytes(mnist, cache_dir):

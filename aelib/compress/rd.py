@@ -23,6 +23,7 @@ from aelib.compress import stdcodecs
 from aelib.compress.codec import Codec
 from aelib.compress.fileformat import VERSION, read_header
 from aelib.data import to_float
+from aelib.runtime import page_cores, worker_pool
 from aelib.store import as_store, cached
 
 PIXELS = 784
@@ -82,9 +83,11 @@ def ours_point(codec: Codec, x: torch.Tensor) -> dict:
 # --- the standard codecs -----------------------------------------------------------------------
 
 def standard_points(images: np.ndarray, settings: dict | None = None, cache_dir=None,
-                    options: dict | None = None) -> list[dict]:
+                    options: dict | None = None, workers: int | None = None) -> list[dict]:
     """Every standard codec at every setting on `images` (N, 28, 28) uint8, one file per image,
-    each encoder with its fixed `options` (default: stdcodecs.OPTIONS).
+    each encoder with its fixed `options` (default: stdcodecs.OPTIONS), the settings shared out
+    among `workers` processes (default: this process's cores, aelib.runtime.page_cores; the
+    points are the same whatever their number, but for their `seconds`).
     With `cache_dir`, the points are kept in <cache_dir>/stdcodecs/ keyed on the images, the
     settings, the encoders' fixed options and the Pillow version, so a second execution does not
     spend the minutes again."""
@@ -93,26 +96,31 @@ def standard_points(images: np.ndarray, settings: dict | None = None, cache_dir=
     images = np.ascontiguousarray(images, dtype=np.uint8)
     parts = {"settings": settings, "options": options, "pil": PIL.__version__}
     return cached(as_store(cache_dir), "stdcodecs", parts,
-                  lambda: _standard_points(images, settings, options), tensors=(torch.from_numpy(images),))
+                  lambda: _standard_points(images, settings, options, workers or page_cores()),
+                  tensors=(torch.from_numpy(images),))
 
 
-def _standard_points(images: np.ndarray, settings: dict, options: dict) -> list[dict]:
-    x = to_float(torch.from_numpy(images))
-    points = []
-    for codec, values in settings.items():
-        for value in values:
-            c = stdcodecs.run_codec(codec, images, value, options.get(codec))
-            p = {"codec": codec, "setting": c.setting, "value": value, "bpp": 8 * c.file_bytes.mean() / PIXELS,
-                 "bytes": float(c.file_bytes.mean()), "bpp_payload": 8 * c.payload_bytes.mean() / PIXELS,
-                 "bytes_payload": float(c.payload_bytes.mean()),
-                 **_quality(x, torch.from_numpy(c.decoded)), "lossless": codec in stdcodecs.LOSSLESS,
-                 "seconds": c.seconds}
-            if codec in ("gzip", "xz"):
-                whole, _ = stdcodecs.whole_set_bytes(codec, images)
-                p["bpp_stream"] = 8 * whole / len(images) / PIXELS
-                p["bytes_stream"] = whole / len(images)
-            points.append(p)
-    return points
+def _standard_points(images: np.ndarray, settings: dict, options: dict, workers: int) -> list[dict]:
+    tasks = [(codec, value, options.get(codec)) for codec, values in settings.items() for value in values]
+    with worker_pool(min(workers, len(tasks)) or 1) as pool:
+        if pool is None:
+            return [_standard_point(*t, images) for t in tasks]
+        return list(pool.map(_standard_point, *zip(*tasks), [images] * len(tasks)))
+
+
+def _standard_point(codec: str, value, option: dict | None, images: np.ndarray) -> dict:
+    """One codec at one setting on every image (a pool's task: its arguments are pickled)."""
+    c = stdcodecs.run_codec(codec, images, value, option)
+    p = {"codec": codec, "setting": c.setting, "value": value, "bpp": 8 * c.file_bytes.mean() / PIXELS,
+         "bytes": float(c.file_bytes.mean()), "bpp_payload": 8 * c.payload_bytes.mean() / PIXELS,
+         "bytes_payload": float(c.payload_bytes.mean()),
+         **_quality(to_float(torch.from_numpy(images)), torch.from_numpy(c.decoded)),
+         "lossless": codec in stdcodecs.LOSSLESS, "seconds": c.seconds}
+    if codec in ("gzip", "xz"):
+        whole, _ = stdcodecs.whole_set_bytes(codec, images)
+        p["bpp_stream"] = 8 * whole / len(images) / PIXELS
+        p["bytes_stream"] = whole / len(images)
+    return p
 
 
 # --- our codecs on a test set -------------------------------------------------------------------

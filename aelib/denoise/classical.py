@@ -20,9 +20,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass
-from multiprocessing import get_context
 from pathlib import Path
 
 import numpy as np
@@ -31,6 +29,7 @@ from scipy import ndimage
 
 from aelib.metrics import psnr
 from aelib.noise import check_noise_kind, noisy_copy
+from aelib.runtime import worker_pool
 from aelib.store import JSON, Store, as_store, cached
 
 
@@ -130,19 +129,6 @@ def _denoise_chunk(name: str, value, images: np.ndarray) -> tuple[np.ndarray, fl
     t0 = time.perf_counter()
     out = np.stack([np.clip(fn(im, value), 0.0, 1.0) for im in images]) if len(images) else images.copy()
     return out, time.perf_counter() - t0
-
-
-@contextmanager
-def worker_pool(workers: int):
-    """A pool of `workers` spawned processes, or None for workers == 1 (work stays in this
-    process). Spawned, not forked: a fork of a process running torch's threads can hang."""
-    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
-        raise ValueError(f"workers must be an int >= 1, got {workers!r}")
-    if workers == 1:
-        yield None
-        return
-    with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
-        yield pool
 
 
 def denoise(name: str, x: torch.Tensor, value, workers: int = 1, pool: ProcessPoolExecutor | None = None,

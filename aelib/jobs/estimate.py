@@ -9,6 +9,7 @@ slower on one developer machine than on another.
 from __future__ import annotations
 
 import math
+import statistics
 import time
 from collections.abc import Iterable
 from functools import lru_cache
@@ -62,21 +63,24 @@ def estimate_seconds(cfg: TrainConfig, speed: tuple[float, float]) -> float:
     return step * cfg.epochs * math.ceil(n_train / cfg.batch_size) + per_val_image * (cfg.epochs + 1) * n_val
 
 
-def _best_time(fn, budget: float) -> float:
+def _typical_time(fn, budget: float) -> float:
     """fn twice to warm up, then timed until `budget` seconds have passed (at least three times):
-    the fastest, which a moment's disturbance by another process does not inflate."""
+    the median, which a moment's disturbance by another process does not inflate. Not the
+    fastest: an epoch's steps take the typical time, not the best (one-thread MLP-128 and conv
+    steps beside a second training, 2-core AMD EPYC: an epoch's mean step 1.11-1.18 times the
+    fastest repeat, the median 1.09-1.14; estimates from the fastest fell 10-25% short)."""
     fn(), fn()
     times, t_end = [], time.perf_counter() + budget
     while len(times) < 3 or time.perf_counter() < t_end:
         t0 = time.perf_counter()
         fn()
         times.append(time.perf_counter() - t0)
-    return min(times)
+    return statistics.median(times)
 
 
 def speed(key: TrainConfig, images_u8: torch.Tensor, device: str = "cpu", budget: float = 0.2) -> tuple[float, float]:
     """(seconds of one training step, seconds of validation per image) of `key`'s model on
-    `device`, each the fastest of the repeats that fit in `budget` seconds."""
+    `device`, each the median of the repeats that fit in `budget` seconds."""
     from aelib.zoo import build_model
     from aelib.train import EVAL_BATCH, _optimizer, _val_loss, memory_layout
     model, _ = memory_layout(build_model(key).to(device), torch.device(device))  # as aelib.train.train runs it
@@ -88,7 +92,7 @@ def speed(key: TrainConfig, images_u8: torch.Tensor, device: str = "cpu", budget
                                key.noise_kind, key.noise_range, schedule)
     val = images_u8[:min(EVAL_BATCH, len(images_u8))].to(device)
     evaluate = lambda: _val_loss(model.eval(), val, key.train_noise, 0, key.noise_kind, key.noise_range)  # noqa: E731
-    return _best_time(step, budget), _best_time(evaluate, budget / 2) / len(val)
+    return _typical_time(step, budget), _typical_time(evaluate, budget / 2) / len(val)
 
 
 def measure(keys: Iterable[TrainConfig], images_u8: torch.Tensor, device: str = "cpu") -> dict:
