@@ -54,7 +54,8 @@ def test_bench_with_a_missing_key_names_it():
 def test_nothing_measured_says_so():
     assert perf.measured_profiles(None) == [] and perf.build_series({}) == {}
     rows = perf.build_targets(None)
-    assert len(rows) == 6 and all(r["verdict"] == perf.NOT_MEASURED and r["measured"] == "–" for r in rows)
+    assert len(rows) == 7 and all(r["verdict"].startswith(perf.NOT_MEASURED) and r["measured"] == "–" for r in rows)
+    assert "tools/gpu_book.sh" in rows[-1]["verdict"]
     assert perf.engine_table(None).empty and "No make-models run" in perf.engine_text(None)
 
 
@@ -69,7 +70,7 @@ def test_only_quick_measured_with_the_old_record():
     assert perf.measured_profiles(times) == ["quick"]
     rows = perf.build_targets(times)
     assert [r["verdict"] for r in rows[:3]] == [perf.NOT_MEASURED] * 3  # nothing of the full profile
-    quick_eff, quick_cold, quick_warm = rows[3:]
+    quick_eff, quick_cold, quick_warm = rows[3:6]
     assert quick_eff["verdict"] == quick_cold["verdict"] == perf.NOT_MEASURED
     assert quick_warm["verdict"] == "does not hold" and "62" in quick_warm["measured"]  # over 60 s
     assert list(perf.build_series(times)) == ["quick profile"]
@@ -77,7 +78,7 @@ def test_only_quick_measured_with_the_old_record():
 
 def test_the_engine_targets_read_the_same_run():
     quick = {**QUICK, "training": TRAINING, "cold_total": 580.0, "cold_to_arithmetic": 580.0 / (23.3e12 / 160e9)}
-    _, _, _, eff, cold, warm = perf.build_targets({"quick": quick})
+    _, _, _, eff, cold, warm, _ = perf.build_targets({"quick": quick})
     assert eff["verdict"] == "does not hold" and eff["measured"].startswith("49%: 23.3 TFLOP in 300 s at 160 GFLOP/s")
     assert cold["verdict"] == "does not hold" and cold["measured"] == "4.0× (580 s against 146 s)"
     at_target = {**quick, "training": {**TRAINING, "efficiency": perf.TRAIN_EFFICIENCY},
@@ -261,3 +262,19 @@ def test_a_second_added_pass_keeps_the_first_and_adds_its_own(tmp_path, monkeypa
     assert [(r["commit"], r["seconds"], r["models"]) for r in got["added_runs"]] == [("aaaaaaa", 60.0, 2),
                                                                                    ("bbbbbbb", 12.0, 1)]
     assert [r["config"] for r in got["dropped_training"]] == [gone, {"model": "deep"}]  # dropped since, either pass
+
+
+def test_the_gpu_book_target_reads_its_three_steps():
+    steps = {"tests": {"rc": 1, "seconds": 40.0}, "models": {"rc": 0, "seconds": 150.0},
+             "pages": {"rc": 0, "seconds": 140.0}, "site": {"rc": 0, "seconds": 20.0}}
+    record = {"device": "NVIDIA H200", "date": "2026-12-04", "steps": steps}
+    row = perf.build_targets(None, record)[-1]
+    assert row["verdict"] == "does not hold" and row["measured"].startswith("310 s on NVIDIA H200")  # the tests not counted
+    fast = {**record, "steps": {**steps, "pages": {"rc": 0, "seconds": 60.0}}}
+    assert perf.gpu_target(fast)["verdict"] == "holds"
+    broken = {**record, "steps": {**steps, "site": {"rc": 124, "seconds": 60.0}}}
+    assert perf.gpu_target(broken)["verdict"] == "does not hold: site failed"
+    with pytest.raises(ValueError, match="no pages step"):
+        perf.gpu_target({**record, "steps": {k: v for k, v in steps.items() if k != "pages"}})
+    with pytest.raises(ValueError, match="lacks"):
+        perf.gpu_target({"steps": steps})

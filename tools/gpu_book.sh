@@ -12,10 +12,12 @@
 #            the pair the sharing step found fastest), with --record
 #   pages    every page, in the same profile
 #   site     jupyter-book build, then tools/trim_site.py
-# A step that fails or outruns its limit is reported and the next one runs.
+# A step that fails or outruns its limit is reported and the next one runs. OUT/gpu_book.json
+# records each step's status and seconds; copied to measurements/, the Performance page reads it.
 set -u
 pack=$1 out=$2 steps=${3:-tests sharing models pages site}
 mkdir -p "$out" /tmp/pack
+: >"$out/steps.txt"
 export PYTHONUNBUFFERED=1 PYTHONPATH="/tmp/pack/site312:$PWD" MPLBACKEND=Agg
 tar xJf "$pack" -C /tmp/pack || exit 1
 python3 -c 'import torch, sys; print("python", sys.version.split()[0], "torch", torch.__version__,
@@ -47,3 +49,12 @@ step pages 150 python3 tools/execute.py $(grep -v '^#' profiles/pages.txt) --pro
 step site 60 bash -c 'python3 -c "import sys; from jupyter_book.cli.main import main; sys.argv[0] = \"jupyter-book\"; main()" \
   build . --all -W -n --keep-going && python3 tools/trim_site.py _build/html && du -sh _build/html'
 echo "total $((SECONDS - start)) s"
+python3 - "$out" <<'PY'  # the record the Performance page reads as measurements/gpu_book.json
+import datetime, json, subprocess, sys, torch
+out = sys.argv[1]
+steps = {n: {"rc": int(rc), "seconds": float(s)} for n, rc, s in (l.split() for l in open(f"{out}/steps.txt"))}
+commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
+json.dump({"device": torch.cuda.get_device_name(0) if torch.cuda.is_available() else "CPU (no CUDA device)",
+           "date": datetime.date.today().isoformat(), "commit": commit or "unknown", "steps": steps},
+          open(f"{out}/gpu_book.json", "w"), indent=1)
+PY

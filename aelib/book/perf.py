@@ -15,6 +15,8 @@ from aelib.book.results import read_json
 TRAIN_EFFICIENCY = 0.60  # make models: the plan's training FLOPs / (wall time x the same run's matmul peak)
 COLD_TO_ARITHMETIC = 2.0  # a cold build (set-up excluded) against its arithmetic: the FLOPs at that peak
 WARM_S = 60  # a warm rebuild, with zero trainings
+GPU_BOOK_S = 300  # the full book (models, pages, site) on a GPU machine: tools/gpu_book.sh
+GPU_STEPS = ("models", "pages", "site")  # what that build is made of
 
 LOOPS = {"textbook_b64": "textbook loop, batch 64", "ours_b64": "ours, batch 64", "ours_b256": "ours, batch 256"}
 MODELS = {"mlp": "MLP", "conv": "conv"}
@@ -85,11 +87,36 @@ def build_table(times: dict, profile: str) -> pd.DataFrame:
     return table.rename_axis("page")
 
 
-def build_targets(times: dict | None) -> list[dict]:
+def build_targets(times: dict | None, gpu: dict | None = None) -> list[dict]:
     """The build's three targets for each profile (training efficiency, cold build against its
-    arithmetic, warm rebuild), each with its measurement and a computed verdict; a profile or a
-    figure not measured yet says so."""
-    times = check_build(times or {})
+    arithmetic, warm rebuild), each with its measurement and a computed verdict, then the full
+    book on a GPU machine (`gpu`: the record tools/gpu_book.sh writes); a profile or a figure
+    not measured yet says so."""
+    rows = _profile_targets(check_build(times or {}))
+    return rows + [gpu_target(gpu)]
+
+
+def gpu_target(record: dict | None) -> dict:
+    """The full book on a GPU machine within GPU_BOOK_S: the models, pages and site steps of a
+    tools/gpu_book.sh record, each of which must have succeeded."""
+    target = f"full book on a GPU machine (models, pages, site): within {GPU_BOOK_S // 60} minutes"
+    if not record:
+        return {"target": target, "measured": "–", "verdict": NOT_MEASURED + " (tools/gpu_book.sh measures it)"}
+    _need(record, ("device", "date", "steps"), "gpu_book.json")
+    steps = record["steps"]
+    missing = [n for n in GPU_STEPS if n not in steps]
+    if missing:
+        raise ValueError(f"gpu_book.json has no {', '.join(missing)} step: run tools/gpu_book.sh with them")
+    total = sum(steps[n]["seconds"] for n in GPU_STEPS)
+    failed = [n for n in GPU_STEPS if steps[n]["rc"] != 0]
+    measured = (f"{total:,.0f} s on {record['device']}, {record['date']} ("
+                + ", ".join(f"{n} {steps[n]['seconds']:,.0f} s" for n in GPU_STEPS) + ")")
+    if failed:
+        return {"target": target, "measured": measured, "verdict": f"does not hold: {', '.join(failed)} failed"}
+    return {"target": target, "measured": measured, "verdict": verdict(total <= GPU_BOOK_S)}
+
+
+def _profile_targets(times: dict) -> list[dict]:
     rows = []
     for name in PROFILES:
         entry = times.get(name) or {}
