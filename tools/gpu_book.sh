@@ -10,7 +10,7 @@
 #   sharing  tools/sharing.py: trainings at once and stacked, against one alone (PAIRS=)
 #   models   tools/models.py --profile full (PROFILE=, WORKERS=, STACK= as make models; by default
 #            the pair the sharing step found fastest), with --record
-#   pages    every page, in the same profile
+#   pages    every page, in the same profile (05b and 07b each on half the cores, beside the rest)
 #   site     jupyter-book build, then tools/trim_site.py
 # A step that fails or outruns its limit is reported and the next one runs. OUT/gpu_book.json
 # records each step's status and seconds; copied to measurements/, the Performance page reads it.
@@ -45,7 +45,23 @@ print(b["workers"], b["stack"])' "$out/sharing.json")
 fi
 step models 200 python3 tools/models.py --profile "${PROFILE:-full}" --record "$out/models.json" \
   ${WORKERS:+--workers $WORKERS} ${STACK:+--stack $STACK}
-step pages 150 python3 tools/execute.py $(grep -v '^#' profiles/pages.txt) --profile "${PROFILE:-full}" --times "$out/pages.json"
+pages() {  # 05b and 07b, the long ones, on many cores each beside the other sections; then the readers
+  local profile=${PROFILE:-full} readers="index performance reproducibility" long="05b_real_compression 07b_denoising_benchmark"
+  local sections rc=0 a b
+  sections=$(grep -v '^#' profiles/pages.txt | grep -v -x $(printf -- '-e %s ' $readers $long))
+  OMP_NUM_THREADS=$(( $(nproc) / 2 )) python3 tools/execute.py 05b_real_compression --profile "$profile" \
+    --times "$out/pages-05b.json" & a=$!  # the standard codecs' settings shared among its cores
+  OMP_NUM_THREADS=1 python3 tools/execute.py 07b_denoising_benchmark --profile "$profile" -p workers $(( $(nproc) / 2 )) \
+    --times "$out/pages-07b.json" & b=$!  # BM3D's images shared among processes
+  python3 tools/execute.py $sections --profile "$profile" --jobs 8 --times "$out/pages-sections.json" || rc=1
+  wait $a || rc=1
+  wait $b || rc=1
+  python3 tools/execute.py $readers --profile "$profile" --times "$out/pages-readers.json" || rc=1
+  return $rc
+}
+export -f pages
+export out PROFILE
+step pages 150 bash -c pages
 step site 60 bash -c 'python3 -c "import sys; from jupyter_book.cli.main import main; sys.argv[0] = \"jupyter-book\"; main()" \
   build . --all -W -n --keep-going && python3 tools/trim_site.py _build/html && du -sh _build/html'
 echo "total $((SECONDS - start)) s"
