@@ -37,3 +37,25 @@ def test_throughput_trains_every_copy_and_counts_all_of_them(mnist, monkeypatch)
     monkeypatch.setattr(sharing, "plan", lambda jobs, cache, data: seen.append(len(jobs)) or real(jobs, cache, data))
     rate = sharing.throughput("mlp", 1, 2, mnist, 128)
     assert seen == [sharing.UNITS_PER_WORKER * 2] and rate > 0
+
+
+@pytest.mark.slow
+def test_the_gpu_book_script_records_each_step_it_ran(tmp_path):
+    """tools/gpu_book.sh with a pack holding nothing and only its tests step (skipped here): the
+    record the Performance page reads names the device and the step's status and seconds."""
+    import json
+    import os
+    import subprocess
+    import tarfile
+    root = Path(__file__).resolve().parent.parent
+    (tmp_path / "site312").mkdir()
+    with tarfile.open(tmp_path / "pack.tar.xz", "w:xz") as tar:
+        tar.add(tmp_path / "site312", "site312")
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    out = tmp_path / "out"
+    done = subprocess.run(["bash", "tools/gpu_book.sh", str(tmp_path / "pack.tar.xz"), str(out), "tests"], cwd=root,
+                          env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    record = json.loads((out / "gpu_book.json").read_text())
+    assert list(record["steps"]) == ["tests"] and record["steps"]["tests"]["rc"] == 0
+    assert record["device"] and record["date"] and "== tests: rc 0" in done.stdout
