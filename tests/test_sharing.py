@@ -4,6 +4,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
 import sharing  # noqa: E402
@@ -35,7 +36,11 @@ def test_throughput_trains_every_copy_and_counts_all_of_them(mnist, monkeypatch)
     seen = []
     real = sharing.plan
     monkeypatch.setattr(sharing, "plan", lambda jobs, cache, data: seen.append(len(jobs)) or real(jobs, cache, data))
-    rate = sharing.throughput("mlp", 1, 2, mnist, 128)
+    threads = torch.get_num_threads()
+    try:
+        rate = sharing.throughput("mlp", 1, 2, mnist, 128)
+    finally:
+        torch.set_num_threads(threads)  # the one-thread executor ran in this process: give the others theirs back
     assert seen == [sharing.UNITS_PER_WORKER * 2] and rate > 0
 
 
