@@ -66,11 +66,10 @@ step site 60 bash -c 'python3 -c "import sys; from jupyter_book.cli.main import 
   build . --all -W -n --keep-going && python3 tools/trim_site.py _build/html && du -sh _build/html'
 echo "total $((SECONDS - start)) s"
 python3 - "$out" <<'PY'  # the record the Performance page reads as measurements/gpu_book.json
-import datetime, json, subprocess, sys, torch
+import datetime, json, sys
+from aelib.book.environment import git_commit, machine
 out = sys.argv[1]
 steps = {n: {"rc": int(rc), "seconds": float(s)} for n, rc, s in (l.split() for l in open(f"{out}/steps.txt"))}
-commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
-json.dump({"device": torch.cuda.get_device_name(0) if torch.cuda.is_available() else "CPU (no CUDA device)",
-           "date": datetime.date.today().isoformat(), "commit": commit or "unknown", "steps": steps},
-          open(f"{out}/gpu_book.json", "w"), indent=1)
+json.dump({"device": machine()["device"], "date": datetime.date.today().isoformat(), "commit": git_commit(),
+           "steps": steps}, open(f"{out}/gpu_book.json", "w"), indent=1)
 PY

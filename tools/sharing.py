@@ -29,18 +29,15 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from aelib.config import TrainConfig  # noqa: E402
 from aelib.data import load_dataset  # noqa: E402
-from aelib.jobs.local import LocalExecutor, ProcessExecutor, default_devices  # noqa: E402
+from aelib.jobs.local import default_executor  # noqa: E402
 from aelib.jobs.plan import Job, plan  # noqa: E402
 
 UNITS_PER_WORKER = 3
 
 
 def executor(workers: int, stack: int):
-    """The executor `make models WORKERS=workers STACK=stack` would build here."""
-    devices = default_devices()
-    if workers <= len(devices):
-        return LocalExecutor(devices[:workers], threads=1 if devices == ["cpu"] else None, stack=stack)
-    return ProcessExecutor(workers, 1, stack, devices=devices)
+    """The executor `make models WORKERS=workers THREADS=1 STACK=stack` builds here."""
+    return default_executor(workers * stack * UNITS_PER_WORKER, workers, threads=1, stack=stack)
 
 
 def throughput(kind: str, workers: int, stack: int, data, images: int) -> float:

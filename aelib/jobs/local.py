@@ -26,7 +26,7 @@ import torch
 
 from aelib.jobs.plan import Job, OnEpoch, Plan
 from aelib.jobs.worker import prepare, train_unit
-from aelib.runtime import usable_cores
+from aelib.runtime import page_cores
 from aelib.store import as_store
 from aelib.train import Run
 
@@ -56,7 +56,7 @@ def default_executor(n_jobs: int, workers: int | None = None, threads: int | Non
         if workers <= len(gpus):
             return LocalExecutor(gpus[:workers], threads=threads, stack=stack)
         return ProcessExecutor(workers, threads or 1, stack, devices=gpus)
-    cores = min(usable_cores(), torch.get_num_threads())
+    cores = page_cores()
     workers = workers or max(min(cores, n_jobs), 1)
     threads = threads or max(cores // workers, 1)
     if workers == 1:
