@@ -130,6 +130,18 @@ def execute(stem: str, profile: str, out: Path, overrides: dict, position: str, 
     return seconds
 
 
+def last_seconds(out: Path, profile: str, record: Path = ROOT / "measurements" / "build_times.json") -> dict:
+    """Each page's seconds at its last execution into `out` with `profile`; for a page not executed
+    so there (a fresh clone), its seconds in the cold build of `profile` that `record` holds
+    (tools/measure_build.py)."""
+    seconds = json.loads(record.read_text()).get(profile, {}).get("cold", {}) if record.exists() else {}
+    for path in (out / "timings").glob("*.json"):
+        timing = json.loads(path.read_text())
+        if timing.get("profile") == profile:
+            seconds = {**seconds, path.stem: timing["seconds"]}
+    return seconds
+
+
 def execute_all(stems: list[str], profile: str, out: Path, overrides: dict, cache_dir: str | None,
                 jobs: int = 1, force: bool = False) -> dict[str, float]:
     """Every page of `stems`; with jobs > 1 the section pages run that many at a time (each in its
@@ -142,8 +154,8 @@ def execute_all(stems: list[str], profile: str, out: Path, overrides: dict, cach
     at_once = min(jobs, len(sections))
     if at_once > 1:  # the kernels share the cores out (a kernel inherits this environment); a user's setting stays
         os.environ.setdefault("OMP_NUM_THREADS", str(max((os.cpu_count() or 1) // at_once, 1)))
-    before = {p.stem: json.loads(p.read_text())["seconds"] for p in (out / "timings").glob("*.json")}
-    sections.sort(key=lambda s: -before.get(s, 0.0))  # the slowest first, by this book's last execution
+    before = last_seconds(out, profile)
+    sections.sort(key=lambda s: -before.get(s, 0.0))  # the slowest first: the long pages do not finish last
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         futures = {s: pool.submit(execute, s, profile, out, overrides, pos[s], cache_dir, force) for s in sections}
         times = {s: f.result() for s, f in futures.items()}
