@@ -24,9 +24,8 @@ import tempfile
 import time
 from pathlib import Path
 
-import torch
-
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from aelib.book.environment import machine  # noqa: E402
 from aelib.config import TrainConfig  # noqa: E402
 from aelib.data import load_dataset  # noqa: E402
 from aelib.jobs.local import default_executor  # noqa: E402
@@ -87,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.images < 64:
         ap.error("images must be >= 64")
     data = load_dataset("mnist", root=args.cache / "datasets")
-    device = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "CPU"
+    device = machine()["device"]
     rows = []
     print(f"{device}: images per second of all trainings together, one epoch of {args.images} images each")
     print(f"{'kind':5} {'workers':>7} {'stack':>5} {'images/s':>10} {'x alone':>8} {'seconds':>8}")
